@@ -1,0 +1,512 @@
+"""The physics case: one validated, immutable description shared by every tool.
+
+A :class:`Case` names a PDE and its parameters, the domain and grid, the
+boundary conditions, the initial condition, the time span and output cadence,
+the numerical scheme, the dtype and the seed. It round-trips through JSON and
+has a stable hash (sha256 of the canonical JSON: sorted keys, compact
+separators), stored with every output.
+
+This module imports no JAX: a case is validated, and bad input reported,
+before anything is compiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from phys._registry import IC_FAMILIES, PDES
+
+__all__ = [
+    "BoundaryCondition",
+    "Case",
+    "CaseError",
+    "Domain",
+    "FamilyIC",
+    "FileIC",
+    "ArrayIC",
+    "Grid",
+    "PDESpec",
+    "Solver",
+    "Time",
+    "BC_KINDS",
+]
+
+BC_KINDS = ("periodic", "dirichlet", "neumann")
+# Relative slack when checking that t_end - t0 and save_dt are whole multiples
+# of dt: decimal inputs such as 0.1 are not exact in binary.
+_MULTIPLE_RTOL = 1e-9
+
+
+class CaseError(ValueError):
+    """An invalid case. ``str(error)`` is one line: ``<field>: <what is wrong>``."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif isinstance(item, str) and item in ("family", "array", "file"):
+            continue  # discriminator tags of the IC union add nothing for a reader
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _from_pydantic(error: ValidationError) -> CaseError:
+    first = error.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, CaseError):
+        # A model-level check that names its own field inside the model.
+        prefix = _loc_to_field(first["loc"])
+        return CaseError(".".join(p for p in (prefix, cause.field) if p), cause.message)
+    message = first["msg"]
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    return CaseError(_loc_to_field(first["loc"]), message)
+
+
+class _Part(BaseModel):
+    """Frozen, strict about unknown keys, and with one-line errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **data: Any):
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise _from_pydantic(error) from None
+
+
+def _finite(name: str, value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return value
+
+
+class PDESpec(_Part):
+    """Which PDE, and its physical parameters (missing ones take defaults)."""
+
+    name: str
+    params: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in PDES:
+            raise ValueError(f"unknown PDE '{name}'; allowed: {', '.join(sorted(PDES))}")
+        return name
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> PDESpec:
+        signature = PDES[self.name]
+        unknown = sorted(set(self.params) - set(signature.parameters))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter '{unknown[0]}' for PDE '{self.name}'; "
+                f"allowed: {', '.join(signature.parameters)}"
+            )
+        for key, value in self.params.items():
+            if not math.isfinite(value):
+                raise ValueError(f"parameter '{key}' must be a finite number, got {value}")
+        object.__setattr__(self, "params", {**signature.defaults(), **self.params})
+        return self
+
+
+class Domain(_Part):
+    """A box: ``origin + [0, length)`` along each axis."""
+
+    length: tuple[float, ...]
+    origin: tuple[float, ...] | None = None
+
+    @field_validator("length", "origin", mode="before")
+    @classmethod
+    def _scalar_to_tuple(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, (int, float)) else value
+
+    @field_validator("length")
+    @classmethod
+    def _positive(cls, length: tuple[float, ...]) -> tuple[float, ...]:
+        if not length:
+            raise ValueError("must name at least one axis")
+        for value in length:
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"must be positive and finite, got {value}")
+        return length
+
+    @field_validator("origin")
+    @classmethod
+    def _finite_origin(cls, origin: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if origin is not None:
+            for value in origin:
+                _finite("origin", value)
+        return origin
+
+    @model_validator(mode="after")
+    def _default_origin(self) -> Domain:
+        if self.origin is None:
+            object.__setattr__(self, "origin", (0.0,) * len(self.length))
+        elif len(self.origin) != len(self.length):
+            raise ValueError(f"origin has {len(self.origin)} axes but length has {len(self.length)}")
+        return self
+
+
+class Grid(_Part):
+    """Number of points along each axis."""
+
+    n: tuple[int, ...]
+
+    @field_validator("n", mode="before")
+    @classmethod
+    def _scalar_to_tuple(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a positive integer, got {value!r}")
+        if isinstance(value, (int, float, str)):
+            value = (value,)
+        out = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float, str)):
+                raise ValueError(f"must be a positive integer, got {item!r}")
+            try:
+                number = float(item)
+            except ValueError:
+                raise ValueError(f"must be a positive integer, got {item!r}") from None
+            if not (math.isfinite(number) and number == int(number) and number > 0):
+                raise ValueError(f"must be a positive integer, got {item!r}")
+            out.append(int(number))
+        return tuple(out)
+
+    @field_validator("n")
+    @classmethod
+    def _at_least_four(cls, n: tuple[int, ...]) -> tuple[int, ...]:
+        for value in n:
+            if value < 4:
+                raise ValueError(f"must be a positive integer of at least 4, got {value}")
+        return n
+
+
+class BoundaryCondition(_Part):
+    """Boundary condition on one axis (both ends). Values apply to non-periodic kinds."""
+
+    kind: str
+    lower: float = 0.0
+    upper: float = 0.0
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in BC_KINDS:
+            raise ValueError(f"unknown boundary condition kind '{kind}'; allowed: {', '.join(BC_KINDS)}")
+        return kind
+
+    @field_validator("lower", "upper")
+    @classmethod
+    def _finite_value(cls, value: float) -> float:
+        return _finite("value", value)
+
+
+class FamilyIC(_Part):
+    """A named family of initial conditions (see ``phys cases``) with its parameters."""
+
+    kind: Literal["family"] = "family"
+    name: str
+    params: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in IC_FAMILIES:
+            raise ValueError(f"unknown initial-condition family '{name}'; allowed: {', '.join(sorted(IC_FAMILIES))}")
+        return name
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> FamilyIC:
+        signature = IC_FAMILIES[self.name]
+        unknown = sorted(set(self.params) - set(signature.parameters))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter '{unknown[0]}' for initial condition '{self.name}'; "
+                f"allowed: {', '.join(signature.parameters)}"
+            )
+        for key, value in self.params.items():
+            if not math.isfinite(value):
+                raise ValueError(f"parameter '{key}' must be a finite number, got {value}")
+        object.__setattr__(self, "params", {**signature.defaults(), **self.params})
+        return self
+
+
+class ArrayIC(_Part):
+    """Initial values given point by point, nested lists shaped ``[fields, *n]`` or ``n``."""
+
+    kind: Literal["array"] = "array"
+    values: list[Any]
+
+    @field_validator("values")
+    @classmethod
+    def _finite_values(cls, values: list[Any]) -> list[Any]:
+        def walk(item: Any) -> None:
+            if isinstance(item, list):
+                for sub in item:
+                    walk(sub)
+            elif isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ValueError(f"must hold numbers only, found {item!r}")
+            elif not math.isfinite(item):
+                raise ValueError(f"must hold finite numbers, found {item}")
+
+        walk(values)
+        return values
+
+
+class FileIC(_Part):
+    """A snapshot from an HDF5 file of our schema."""
+
+    kind: Literal["file"] = "file"
+    path: str
+    field: str | None = None  # defaults to the PDE's field
+    time_index: int = -1
+    trajectory: int = 0
+
+
+InitialCondition = Annotated[Union[FamilyIC, ArrayIC, FileIC], Field(discriminator="kind")]
+
+
+class Time(_Part):
+    """Time span, step and output cadence. Snapshots are saved at t0, t0 + save_dt, ..., t_end."""
+
+    t0: float = 0.0
+    t_end: float
+    dt: float
+    save_dt: float | None = None  # None: every step
+
+    @field_validator("t0", "t_end")
+    @classmethod
+    def _finite_time(cls, value: float) -> float:
+        return _finite("time", value)
+
+    @field_validator("dt")
+    @classmethod
+    def _positive_dt(cls, dt: float) -> float:
+        if not (math.isfinite(dt) and dt > 0):
+            raise ValueError(f"must be positive, got {dt}")
+        return dt
+
+    @field_validator("save_dt")
+    @classmethod
+    def _positive_save_dt(cls, save_dt: float | None) -> float | None:
+        if save_dt is not None and not (math.isfinite(save_dt) and save_dt > 0):
+            raise ValueError(f"must be positive, got {save_dt}")
+        return save_dt
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Time:
+        if self.t_end <= self.t0:
+            raise CaseError("t_end", f"must be after t0 = {self.t0}, got {self.t_end}")
+        if self.save_dt is None:
+            object.__setattr__(self, "save_dt", self.dt)
+        span_steps = (self.t_end - self.t0) / self.dt
+        if abs(span_steps - round(span_steps)) > _MULTIPLE_RTOL * max(1.0, span_steps):
+            raise CaseError("t_end", f"t_end - t0 = {self.t_end - self.t0} is not a whole number of steps dt = {self.dt}")
+        save_steps = self.save_dt / self.dt
+        if round(save_steps) < 1 or abs(save_steps - round(save_steps)) > _MULTIPLE_RTOL * max(1.0, save_steps):
+            raise CaseError("save_dt", f"must be a whole multiple of dt = {self.dt}, got {self.save_dt}")
+        if round(span_steps) % round(save_steps) != 0:
+            raise CaseError(
+                "save_dt", f"t_end - t0 = {self.t_end - self.t0} is not a whole number of save intervals {self.save_dt}"
+            )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        return round((self.t_end - self.t0) / self.dt)
+
+    @property
+    def save_every(self) -> int:
+        assert self.save_dt is not None
+        return round(self.save_dt / self.dt)
+
+    @property
+    def n_saves(self) -> int:
+        """Number of saved snapshots, the initial one included."""
+        return self.n_steps // self.save_every + 1
+
+
+class Solver(_Part):
+    """Numerical scheme. ``etdrk``: exponential time differencing Runge-Kutta (Fourier, periodic)."""
+
+    method: Literal["etdrk"] = "etdrk"
+    order: int = 4
+    dealias: bool = True
+    # Number of points on the contour for the phi-function integrals (Kassam &
+    # Trefethen 2005 use 32 on a half circle for real symbols; we use the full
+    # circle so complex symbols, from odd derivatives, are exact too).
+    contour_points: int = 64
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, order: int) -> int:
+        if order not in (1, 2, 3, 4):
+            raise ValueError(f"must be 1, 2, 3 or 4, got {order}")
+        return order
+
+    @field_validator("contour_points")
+    @classmethod
+    def _points(cls, points: int) -> int:
+        if points < 8:
+            raise ValueError(f"must be at least 8, got {points}")
+        return points
+
+
+class Case(_Part):
+    """A physics case: everything needed to reproduce one solve.
+
+    Scalars are accepted where a per-axis tuple is expected (``grid.n = 128``
+    on a 2D PDE means 128 x 128).
+    """
+
+    name: str
+    description: str = ""
+    pde: PDESpec
+    domain: Domain
+    grid: Grid
+    bcs: tuple[BoundaryCondition, ...] = ()
+    ic: InitialCondition
+    time: Time
+    solver: Solver = Field(default_factory=Solver)
+    dtype: Literal["float32", "float64"] = "float32"
+    seed: int = 0
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, seed: int) -> int:
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"must be an integer in [0, 2**32), got {seed}")
+        return seed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _broadcast_axes(cls, data: Any) -> Any:
+        """Repeat scalar grid sizes, lengths and BCs to the PDE's dimension."""
+        if not isinstance(data, dict):
+            return data
+        pde = data.get("pde")
+        name = pde.get("name") if isinstance(pde, dict) else getattr(pde, "name", None)
+        n_dims = PDES[name].n_dims if name in PDES else None
+        if not n_dims:
+            return data
+        data = dict(data)
+        grid = data.get("grid")
+        if isinstance(grid, dict) and isinstance(grid.get("n"), (int, float)) and not isinstance(grid.get("n"), bool):
+            data["grid"] = {**grid, "n": (grid["n"],) * n_dims}
+        domain = data.get("domain")
+        if isinstance(domain, dict):
+            domain = dict(domain)
+            for key in ("length", "origin"):
+                if isinstance(domain.get(key), (int, float)) and not isinstance(domain.get(key), bool):
+                    domain[key] = (domain[key],) * n_dims
+            data["domain"] = domain
+        bcs = data.get("bcs")
+        if isinstance(bcs, (dict, BoundaryCondition)):
+            data["bcs"] = (bcs,) * n_dims
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        signature = PDES[self.pde.name]
+        n_dims = len(self.grid.n)
+        if signature.n_dims is not None and n_dims != signature.n_dims:
+            raise CaseError("grid.n", f"PDE '{self.pde.name}' is {signature.n_dims}D but the grid has {n_dims} axes")
+        if len(self.domain.length) != n_dims:
+            raise CaseError("domain.length", f"has {len(self.domain.length)} axes but the grid has {n_dims}")
+        if not self.bcs:
+            object.__setattr__(self, "bcs", (BoundaryCondition(kind="periodic"),) * n_dims)
+        if len(self.bcs) != n_dims:
+            raise CaseError("bcs", f"needs one boundary condition per axis ({n_dims}), got {len(self.bcs)}")
+        if self.solver.method == "etdrk":
+            for axis, bc in enumerate(self.bcs):
+                if bc.kind != "periodic":
+                    raise CaseError(
+                        f"bcs[{axis}].kind", f"solver 'etdrk' is spectral and needs 'periodic', got '{bc.kind}'"
+                    )
+        family = IC_FAMILIES.get(self.ic.name) if isinstance(self.ic, FamilyIC) else None
+        if family is not None and family.n_dims is not None and family.n_dims != n_dims:
+            raise CaseError("ic.name", f"initial condition '{self.ic.name}' is {family.n_dims}D, the case is {n_dims}D")
+        if isinstance(self.ic, ArrayIC):
+            shape = _nested_shape(self.ic.values)
+            fields = len(signature.fields)
+            if shape not in (self.grid.n, (fields, *self.grid.n)):
+                raise CaseError("ic.values", f"shape {shape} does not fit the grid {self.grid.n}")
+        if isinstance(self.ic, FileIC) and self.ic.field is not None and self.ic.field not in signature.fields:
+            raise CaseError("ic.field", f"PDE '{self.pde.name}' has fields {', '.join(signature.fields)}, not '{self.ic.field}'")
+        return self
+
+    # -- serialisation -------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    def canonical_json(self) -> str:
+        """The JSON that is hashed: sorted keys, compact separators."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, text: str) -> Case:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CaseError("", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        if not isinstance(data, dict):
+            raise CaseError("", "a case in JSON must be an object")
+        return cls(**data)
+
+    # -- derived quantities --------------------------------------------------
+
+    @property
+    def n_dims(self) -> int:
+        return len(self.grid.n)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return PDES[self.pde.name].fields
+
+    def with_updates(self, updates: dict[str, Any]) -> Case:
+        """A new case with dotted-path updates (``{"time.dt": 0.1}``), validated."""
+        data = self.to_dict()
+        for path, value in updates.items():
+            node = data
+            keys = path.split(".")
+            for key in keys[:-1]:
+                if not isinstance(node, dict) or key not in node:
+                    raise CaseError(path, "unknown field")
+                node = node[key]
+            if not isinstance(node, dict):
+                raise CaseError(path, "unknown field")
+            node[keys[-1]] = value
+        return Case(**data)
+
+
+def _nested_shape(values: Any) -> tuple[int, ...]:
+    shape: list[int] = []
+    node = values
+    while isinstance(node, list):
+        shape.append(len(node))
+        if not node:
+            break
+        node = node[0]
+    return tuple(shape)

@@ -1,0 +1,128 @@
+"""Compile a :class:`~phys.case.Case` into a static part and a pytree of arrays.
+
+The static part (:class:`Static`) is hashable: grid sizes, step counts, scheme.
+It is a ``jit`` static argument. The array part (:class:`Params`) holds the PDE
+with its physical parameters and the initial state: ensembles ``vmap`` over it
+without recompiling, and ``jax.grad`` reaches every leaf.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from phys._registry import IC_FAMILIES
+from phys.case import ArrayIC, Case, CaseError, FamilyIC, FileIC
+from phys.pdes import load
+from phys.pdes._base import AbstractPDE
+
+__all__ = ["Static", "Params", "compile_case", "grid_coordinates", "initial_state", "make_pde"]
+
+
+class Static(NamedTuple):
+    """Hashable, compile-time description of a solve."""
+
+    pde: str
+    fields: tuple[str, ...]
+    n: tuple[int, ...]
+    length: tuple[float, ...]
+    origin: tuple[float, ...]
+    bcs: tuple[str, ...]
+    t0: float
+    dt: float
+    n_steps: int
+    save_every: int
+    order: int
+    dealias: bool
+    contour_points: int
+    dtype: str
+
+    @property
+    def n_saves(self) -> int:
+        """Snapshots saved, the initial one included."""
+        return self.n_steps // self.save_every + 1
+
+    def save_times(self) -> np.ndarray:
+        return self.t0 + self.dt * self.save_every * np.arange(self.n_saves)
+
+
+class Params(eqx.Module):
+    """Everything a solve differentiates or batches over."""
+
+    pde: AbstractPDE
+    u0: Float[Array, "fields *n"]
+
+
+def grid_coordinates(case: Case) -> tuple[np.ndarray, ...]:
+    """1D point coordinates along each axis: ``origin + length * i / n`` (periodic, no end point)."""
+    return tuple(
+        o + length * np.arange(n) / n for o, length, n in zip(case.domain.origin, case.domain.length, case.grid.n)
+    )
+
+
+def make_pde(case: Case) -> AbstractPDE:
+    dtype = jnp.dtype(case.dtype)
+    cls = load(case.pde.name)
+    return cls(**{k: jnp.asarray(v, dtype=dtype) for k, v in case.pde.params.items()})
+
+
+def initial_state(case: Case, key: jax.Array | None = None) -> Float[Array, "fields *n"]:
+    """The initial fields, stacked ``[fields, *n]``, in the case's dtype."""
+    dtype = jnp.dtype(case.dtype)
+    shape = (len(case.fields), *case.grid.n)
+    ic = case.ic
+    if isinstance(ic, FamilyIC):
+        key = jax.random.key(case.seed) if key is None else key
+        axes = [jnp.asarray(x, dtype=dtype) for x in grid_coordinates(case)]
+        coords = tuple(jnp.meshgrid(*axes, indexing="ij"))
+        family = IC_FAMILIES[ic.name].load()
+        values = family(coords, case.domain.length, key, **ic.params)
+        return jnp.broadcast_to(jnp.asarray(values, dtype=dtype), shape)
+    if isinstance(ic, ArrayIC):
+        return jnp.asarray(np.asarray(ic.values, dtype=np.float64).reshape(shape), dtype=dtype)
+    assert isinstance(ic, FileIC)
+    return jnp.asarray(_read_snapshot(case, ic), dtype=dtype)
+
+
+def _read_snapshot(case: Case, ic: FileIC) -> np.ndarray:
+    from phys.io.hdf5 import read_snapshot
+
+    names = (ic.field,) if ic.field is not None else case.fields
+    snapshots = []
+    for name in names:
+        values = read_snapshot(ic.path, name, time_index=ic.time_index, trajectory=ic.trajectory)
+        if values.shape != case.grid.n:
+            raise CaseError("ic.path", f"field '{name}' in {ic.path} has shape {values.shape}, the grid is {case.grid.n}")
+        snapshots.append(values)
+    return np.stack(snapshots)
+
+
+def compile_case(case: Case, key: jax.Array | None = None) -> tuple[Static, Params]:
+    """Split ``case`` into its static part and its array part."""
+    if case.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise CaseError(
+            "dtype", "float64 needs JAX's 64-bit mode: call jax.config.update('jax_enable_x64', True) first"
+        )
+    time = case.time
+    static = Static(
+        pde=case.pde.name,
+        fields=case.fields,
+        n=case.grid.n,
+        length=case.domain.length,
+        origin=case.domain.origin,
+        bcs=tuple(bc.kind for bc in case.bcs),
+        t0=time.t0,
+        dt=time.dt,
+        n_steps=time.n_steps,
+        save_every=time.save_every,
+        order=case.solver.order,
+        dealias=case.solver.dealias,
+        contour_points=case.solver.contour_points,
+        dtype=case.dtype,
+    )
+    return static, Params(pde=make_pde(case), u0=initial_state(case, key))

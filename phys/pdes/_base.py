@@ -1,0 +1,52 @@
+"""The contract every PDE file fulfils: its physics, written once.
+
+A PDE states ``d/dt field = L field + N(fields)`` where
+
+- ``L`` (:meth:`AbstractPDE.linear`) is the stiff, linear, constant-coefficient
+  part, a polynomial in the derivative operators: ``{alpha: c_alpha}`` means
+  ``sum_alpha c_alpha D^alpha``, with ``alpha`` a multi-index of derivative
+  orders per axis (``(2,)`` is d^2/dx^2, ``(1, 1)`` is d^2/dxdy). A spectral
+  solver turns it into a Fourier symbol; a PINN applies it by autodiff.
+- ``N`` (:meth:`AbstractPDE.nonlinear`) is the rest, in flux form
+  ``sum_alpha D^alpha F_alpha`` (``alpha = ()`` for a source term). The fluxes
+  ``F_alpha`` are pointwise functions of the fields and their derivatives,
+  which the caller supplies through a :class:`Derivatives` callable: spectral
+  differentiation on a grid, or autodiff of a network at points. Writing the
+  outer derivative symbolically lets a spectral solver take it in Fourier
+  space (one FFT per flux) and a PINN take it by autodiff.
+
+Parameters are array leaves, so ``jax.grad`` and ``vmap`` reach them without
+recompiling.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar, Protocol
+
+import equinox as eqx
+from jaxtyping import Array
+
+MultiIndex = tuple[int, ...]
+Terms = dict[MultiIndex, Array]
+
+
+class Derivatives(Protocol):
+    """``d(field, alpha)``: the field (``alpha = ()``) or its derivative ``D^alpha``."""
+
+    def __call__(self, field: str, alpha: MultiIndex = ()) -> Array: ...
+
+
+class AbstractPDE(eqx.Module):
+    """A PDE ``d/dt u = L u + N(u)``; see the module docstring."""
+
+    fields: ClassVar[tuple[str, ...]]
+    n_dims: ClassVar[int | None]
+
+    @abc.abstractmethod
+    def linear(self) -> dict[str, Terms]:
+        """Per field, the constant coefficients of its stiff linear operator."""
+
+    @abc.abstractmethod
+    def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
+        """Per field, the fluxes ``F_alpha`` whose derivatives ``D^alpha`` sum to N."""
