@@ -30,7 +30,8 @@ __all__ = ["ETDRK", "phi_functions"]
 def phi_functions(z: Complex[Array, "*modes"], points: int) -> tuple[Array, Array, Array]:
     """``phi1, phi2, phi3`` at ``z`` by the contour mean (Kassam & Trefethen 2005)."""
     theta = jnp.pi * (2 * jnp.arange(points) + 1) / points
-    r = z[..., None] + jnp.exp(1j * theta).astype(z.dtype)
+    circle = jnp.exp(1j * theta).astype(z.dtype).reshape((1,) * z.ndim + (points,))
+    r = z[..., None] + circle
     e = jnp.exp(r)
     phi1 = jnp.mean((e - 1) / r, axis=-1)
     phi2 = jnp.mean((e - 1 - r) / r**2, axis=-1)

@@ -101,7 +101,8 @@ def spectral_nonlinear(static: Static, pde: AbstractPDE) -> Callable[[Array], Ar
     rule, which removes aliasing of quadratic terms exactly.
     """
     complex_dtype = jnp.result_type(jnp.dtype(static.dtype), jnp.complex64)
-    mask = jnp.asarray(dealias_mask(static)) if static.dealias else None
+    # Leading axis of one so the mask meets states [fields, *modes] rank to rank.
+    mask = jnp.asarray(dealias_mask(static))[None] if static.dealias else None
     axes = tuple(range(len(static.n)))
 
     def evaluate(u_hat: Complex[Array, "fields *modes"]) -> Complex[Array, "fields *modes"]:
