@@ -113,13 +113,13 @@ class PDESpec(_Part):
         signature = PDES[self.name]
         unknown = sorted(set(self.params) - set(signature.parameters))
         if unknown:
-            raise ValueError(
-                f"unknown parameter '{unknown[0]}' for PDE '{self.name}'; "
-                f"allowed: {', '.join(signature.parameters)}"
+            raise CaseError(
+                f"params.{unknown[0]}",
+                f"unknown parameter for PDE '{self.name}'; allowed: {', '.join(signature.parameters)}",
             )
         for key, value in self.params.items():
             if not math.isfinite(value):
-                raise ValueError(f"parameter '{key}' must be a finite number, got {value}")
+                raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
 
@@ -235,13 +235,13 @@ class FamilyIC(_Part):
         signature = IC_FAMILIES[self.name]
         unknown = sorted(set(self.params) - set(signature.parameters))
         if unknown:
-            raise ValueError(
-                f"unknown parameter '{unknown[0]}' for initial condition '{self.name}'; "
-                f"allowed: {', '.join(signature.parameters)}"
+            raise CaseError(
+                f"params.{unknown[0]}",
+                f"unknown parameter for initial condition '{self.name}'; allowed: {', '.join(signature.parameters)}",
             )
         for key, value in self.params.items():
             if not math.isfinite(value):
-                raise ValueError(f"parameter '{key}' must be a finite number, got {value}")
+                raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
 
