@@ -1,0 +1,10 @@
+"""Output files: HDF5 in The Well's schema, XDMF sidecars for ParaView, quick-look PNGs.
+
+This package imports no JAX: files are written from and read into NumPy arrays.
+"""
+
+from phys.io.hdf5 import TrajectoryWriter, read, read_snapshot, validate
+from phys.io.plot import plot_file
+from phys.io.xdmf import write_xdmf
+
+__all__ = ["TrajectoryWriter", "read", "read_snapshot", "validate", "write_xdmf", "plot_file"]
