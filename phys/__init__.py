@@ -4,7 +4,7 @@ Importing ``phys`` does not import JAX.
 """
 
 from phys.case import Case, CaseError
-from phys.errors import SolveError
+from phys.errors import ResumeError, SolveError
 from phys.fields import Fields
 
-__all__ = ["Case", "CaseError", "Fields", "SolveError"]
+__all__ = ["Case", "CaseError", "Fields", "ResumeError", "SolveError"]

@@ -74,6 +74,8 @@ def _from_pydantic(error: ValidationError) -> CaseError:
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
+    elif first["type"] == "literal_error":
+        message = f"must be {first['ctx']['expected']}, got {first['input']!r}"
     return CaseError(_loc_to_field(first["loc"]), message)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 from phys._registry import PDES
 from phys.case import Case, CaseError
+from phys.errors import ResumeError
 
 __all__ = ["main", "resolve_case", "parse_overrides", "ALIASES"]
 
@@ -104,11 +105,11 @@ def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
             path = ALIASES[key]
         elif key in parameters:
             path = f"pde.params.{key}"
-        elif "." in key:
+        elif "." in key or key in Case.model_fields:
             path = key
         else:
             allowed = ", ".join([*ALIASES, *parameters])
-            raise UsageError(f"--set {key}: unknown key; allowed: {allowed}, or a dotted path such as time.dt")
+            raise UsageError(f"--set {key}: unknown key; allowed: {allowed}, a top-level field such as bcs, or a dotted path such as time.dt")
         updates[path] = _parse_value(value)
     return updates
 
@@ -153,6 +154,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             xdmf=args.xdmf,
             saves_per_block=args.saves_per_block,
         )
+    except ResumeError as error:
+        raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         print(
             f"phys: interrupted; partial output kept in {out}.tmp, run again with --resume to continue",
@@ -209,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     def case_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("case", help="built-in case name, a .py file defining CASE, or a .json file")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field (n, dt, t_end, ...)")
-        p.add_argument("--dtype", choices=("float32", "float64"))
+        p.add_argument("--dtype", metavar="{float32,float64}")
         p.add_argument("--seed", type=int)
 
     show = sub.add_parser("show", help="print a case as JSON")

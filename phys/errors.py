@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from phys.case import CaseError
 
-__all__ = ["CaseError", "SolveError"]
+__all__ = ["CaseError", "ResumeError", "SolveError"]
 
 
 class SolveError(RuntimeError):
@@ -14,3 +14,7 @@ class SolveError(RuntimeError):
         self.step = step
         self.time = time
         super().__init__(message)
+
+
+class ResumeError(ValueError):
+    """``--resume`` found output it cannot continue: another case, a corrupt or stale file."""

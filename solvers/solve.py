@@ -12,7 +12,7 @@ import numpy as np
 
 from phys.case import Case
 from phys.compile import Params, Static, compile_case, grid_coordinates
-from phys.errors import SolveError
+from phys.errors import ResumeError, SolveError
 from phys.fields import AXIS_NAMES, Fields
 from solvers.rollout import NO_BAD_STEP, advance, rollout
 from solvers.spectral import to_fourier
@@ -99,7 +99,7 @@ def run_case(
     state = writer.solver_state()
     u_hat, step = jnp.asarray(state["u_hat"]), int(state["step"])
     if step != (writer.n_written - 1) * static.save_every:
-        raise SolveError(
+        raise ResumeError(
             f"{out}.tmp was left by a failed solve (its solver state is at step {step}, "
             f"its snapshots reach step {(writer.n_written - 1) * static.save_every}) and cannot be resumed; "
             "run again without --resume"

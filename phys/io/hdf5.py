@@ -30,6 +30,7 @@ import h5py
 import numpy as np
 
 from phys.case import BoundaryCondition, Case
+from phys.errors import ResumeError
 from phys.fields import AXIS_NAMES, Fields
 from phys.io._schema import (
     COMPRESSION,
@@ -382,15 +383,15 @@ def _n_times(file: h5py.File) -> int:
 
 
 def _check_case(path: Path, case: Case) -> None:
-    """``ValueError`` unless the file at ``path`` opens and was written for ``case``."""
+    """``ResumeError`` unless the file at ``path`` opens and was written for ``case``."""
     try:
         file = open_h5(path)
     except ValueError as error:
-        raise ValueError(f"{error}; delete it or drop --resume") from None
+        raise ResumeError(f"{error}; delete it or drop --resume") from None
     with file:
         stored = to_python(file.attrs.get("case_sha256", "none"))
     if stored != case.sha256():
-        raise ValueError(
+        raise ResumeError(
             f"{path} holds case {stored}, not this case {case.sha256()}: delete it or drop --resume"
         )
 
