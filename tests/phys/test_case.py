@@ -85,7 +85,7 @@ BAD_INPUTS = [
     ),
     ({"time.save_dt": 0.3}, "time.save_dt: must be a whole multiple of dt = 0.25, got 0.3"),
     ({"solver.order": 5}, "solver.order: must be 1, 2, 3 or 4, got 5"),
-    ({"dtype": "float16"}, "dtype: Input should be 'float32' or 'float64'"),
+    ({"dtype": "float16"}, "dtype: must be 'float32' or 'float64', got 'float16'"),
     ({"ic.params.width": 2.0}, "ic.params.width: unknown parameter for initial condition 'kassam-trefethen'; allowed: scale"),
     ({"domain.length": -3.0}, "domain.length: must be positive and finite, got -3.0"),
 ]
