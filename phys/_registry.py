@@ -35,6 +35,7 @@ class Signature:
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     n_dims: int | None = None  # None: any dimension
+    solver: str = "etdrk"  # the scheme a case gets when it names none (``phys.case.SOLVERS``)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))

@@ -31,7 +31,10 @@ __all__ = [
     "ArrayIC",
     "Grid",
     "PDESpec",
+    "Etdrk",
     "Solver",
+    "SOLVERS",
+    "SOLVER_METHODS",
     "Time",
     "BC_KINDS",
 ]
@@ -343,8 +346,8 @@ class Time(_Part):
         return self.n_steps // self.save_every + 1
 
 
-class Solver(_Part):
-    """Numerical scheme. ``etdrk``: exponential time differencing Runge-Kutta (Fourier, periodic)."""
+class Etdrk(_Part):
+    """Exponential time differencing Runge-Kutta on a Fourier grid (periodic axes only)."""
 
     method: Literal["etdrk"] = "etdrk"
     order: int = 4
@@ -368,6 +371,20 @@ class Solver(_Part):
             raise ValueError(f"must be at least 8, got {points}")
         return points
 
+    def check(self, case: Case) -> None:
+        """Raise :class:`CaseError` if this scheme cannot solve ``case``."""
+        for axis, bc in enumerate(case.bcs):
+            if bc.kind != "periodic":
+                raise CaseError(f"bcs[{axis}].kind", f"solver 'etdrk' is spectral and needs 'periodic', got '{bc.kind}'")
+
+
+# Every numerical scheme a case can ask for, told apart by ``method``. A new
+# scheme adds its class here (with a ``check(case)`` method) and its back-end
+# to ``solvers.backend.BACKENDS``.
+SOLVERS: tuple[type[_Part], ...] = (Etdrk,)
+Solver = Annotated[Union[SOLVERS], Field(discriminator="method")] if len(SOLVERS) > 1 else SOLVERS[0]
+SOLVER_METHODS = tuple(cls.model_fields["method"].default for cls in SOLVERS)
+
 
 class Case(_Part):
     """A physics case: everything needed to reproduce one solve.
@@ -384,7 +401,8 @@ class Case(_Part):
     bcs: tuple[BoundaryCondition, ...] = ()
     ic: InitialCondition
     time: Time
-    solver: Solver = Field(default_factory=Solver)
+    # None: the PDE's default scheme (filled in at validation, so JSON and hash always name it).
+    solver: Solver | None = None
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = 0
 
@@ -434,12 +452,10 @@ class Case(_Part):
             object.__setattr__(self, "bcs", (BoundaryCondition(kind="periodic"),) * n_dims)
         if len(self.bcs) != n_dims:
             raise CaseError("bcs", f"needs one boundary condition per axis ({n_dims}), got {len(self.bcs)}")
-        if self.solver.method == "etdrk":
-            for axis, bc in enumerate(self.bcs):
-                if bc.kind != "periodic":
-                    raise CaseError(
-                        f"bcs[{axis}].kind", f"solver 'etdrk' is spectral and needs 'periodic', got '{bc.kind}'"
-                    )
+        if self.solver is None:
+            default = {cls.model_fields["method"].default: cls for cls in SOLVERS}[signature.solver]
+            object.__setattr__(self, "solver", default())
+        self.solver.check(self)
         family = IC_FAMILIES.get(self.ic.name) if isinstance(self.ic, FamilyIC) else None
         if family is not None and family.n_dims is not None and family.n_dims != n_dims:
             raise CaseError("ic.name", f"initial condition '{self.ic.name}' is {family.n_dims}D, the case is {n_dims}D")

@@ -36,8 +36,6 @@ ALIASES = {
     "save_dt": "time.save_dt",
     "length": "domain.length",
     "origin": "domain.origin",
-    "order": "solver.order",
-    "dealias": "solver.dealias",
     "dtype": "dtype",
     "seed": "seed",
 }
@@ -95,6 +93,8 @@ def _parse_value(text: str) -> Any:
 def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
     """``["n=256", "a=2"]`` to dotted-path updates for :meth:`Case.with_updates`."""
     parameters = PDES[case.pde.name].parameters
+    # The case's scheme's settings (order, dealias, rtol, ...) by their short names.
+    scheme = {name: f"solver.{name}" for name in type(case.solver).model_fields if name != "method"}
     updates: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -105,10 +105,12 @@ def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
             path = ALIASES[key]
         elif key in parameters:
             path = f"pde.params.{key}"
+        elif key in scheme:
+            path = scheme[key]
         elif "." in key or key in Case.model_fields:
             path = key
         else:
-            allowed = ", ".join([*ALIASES, *parameters])
+            allowed = ", ".join([*ALIASES, *scheme, *parameters])
             raise UsageError(f"--set {key}: unknown key; allowed: {allowed}, a top-level field such as bcs, or a dotted path such as time.dt")
         updates[path] = _parse_value(value)
     return updates

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from phys.case import Case
-from phys.compile import Params, Static, compile_case, grid_coordinates
 from phys.errors import ResumeError, SolveError
 from phys.fields import AXIS_NAMES, Fields
-from solvers.rollout import NO_BAD_STEP, advance, rollout
-from solvers.spectral import to_fourier
+from solvers.backend import NO_BAD_STEP, Backend, backend_for
 
 __all__ = ["solve", "run_case", "check_finite", "default_saves_per_block"]
 
@@ -25,7 +22,7 @@ __all__ = ["solve", "run_case", "check_finite", "default_saves_per_block"]
 _STEPS_PER_BLOCK = 2048
 
 
-def check_finite(static: Static, bad_step: int) -> None:
+def check_finite(static: Any, bad_step: int) -> None:
     """Raise :class:`SolveError` naming the step and time if the solve went non-finite."""
     if bad_step != NO_BAD_STEP:
         time = static.t0 + bad_step * static.dt
@@ -37,26 +34,31 @@ def check_finite(static: Static, bad_step: int) -> None:
         )
 
 
-def _fields_from_trajectory(case: Case, static: Static, trajectory: np.ndarray) -> Fields:
-    coords = grid_coordinates(case)
+def _fields(case: Case, backend: Backend, static: Any, trajectory: dict[str, np.ndarray]) -> Fields:
     return Fields(
         time=static.save_times(),
-        coords={AXIS_NAMES[i]: c for i, c in enumerate(coords)},
-        values={name: trajectory[None, :, i] for i, name in enumerate(static.fields)},
-        tensor_order={name: 0 for name in static.fields},
+        coords={AXIS_NAMES[i]: c for i, c in enumerate(backend.coords(case))},
+        values={name: values[None] for name, values in trajectory.items()},
+        tensor_order=backend.outputs(case),
         case=case,
     )
 
 
 def solve(case: Case) -> Fields:
     """Solve ``case`` in memory; raise :class:`SolveError` on NaN or blow-up."""
-    static, params = compile_case(case)
-    trajectory, bad = rollout(static, params)
+    backend = backend_for(case)
+    static, params = backend.compile(case)
+    state = backend.init(static, params)
+    first = backend.snapshot(static, params, state)
+    _, saves, bad = backend.advance(static, params, state, jnp.asarray(0, jnp.int32), static.n_saves - 1)
     check_finite(static, int(bad))
-    return _fields_from_trajectory(case, static, np.asarray(trajectory))
+    trajectory = {
+        name: np.concatenate([np.asarray(first[name])[None], np.asarray(saves[name])]) for name in first
+    }
+    return _fields(case, backend, static, trajectory)
 
 
-def default_saves_per_block(static: Static) -> int:
+def default_saves_per_block(static: Any) -> int:
     return max(1, min(static.n_saves - 1, math.ceil(_STEPS_PER_BLOCK / static.save_every)))
 
 
@@ -79,7 +81,8 @@ def run_case(
     from phys.io import TrajectoryWriter
 
     out = Path(out)
-    static, params = compile_case(case)
+    backend = backend_for(case)
+    static, params = backend.compile(case)
     writer = TrajectoryWriter.resume(out, case) if resume else None
     if writer is not None and writer.complete:
         return out
@@ -87,17 +90,18 @@ def run_case(
         writer = TrajectoryWriter.create(
             out,
             case,
-            tensor_order={name: 0 for name in static.fields},
+            tensor_order=backend.outputs(case),
             n_trajectories=1,
             times=static.save_times(),
-            coords=grid_coordinates(case),
+            coords=backend.coords(case),
         )
     block = saves_per_block or default_saves_per_block(static)
     if writer.n_written == 0:
-        u_hat = to_fourier(static, params.u0)
-        _append(writer, static, np.asarray(params.u0)[None], u_hat, 0)
-    state = writer.solver_state()
-    u_hat, step = jnp.asarray(state["u_hat"]), int(state["step"])
+        state = backend.init(static, params)
+        _append(writer, {k: np.asarray(v)[None] for k, v in backend.snapshot(static, params, state).items()}, state, 0)
+    stored = writer.solver_state()
+    step = int(stored.pop("step"))
+    state = {name: jnp.asarray(value) for name, value in stored.items()}
     if step != (writer.n_written - 1) * static.save_every:
         raise ResumeError(
             f"{out}.tmp was left by a failed solve (its solver state is at step {step}, "
@@ -110,22 +114,26 @@ def run_case(
         # Blocks start at save 1 + j * block whatever happened before, so a
         # resumed run compiles and runs exactly the same blocks.
         count = min(block - (writer.n_written - 1) % block, static.n_saves - writer.n_written)
-        u_hat, saves, bad = advance(static, params, u_hat, jnp.asarray(step, jnp.int32), count)
+        state, saves, bad = backend.advance(static, params, state, jnp.asarray(step, jnp.int32), count)
+        saves = {name: np.asarray(values) for name, values in saves.items()}
         bad = int(bad)
         if bad != NO_BAD_STEP:
             good = (bad - step - 1) // static.save_every
             if good > 0:
-                _append(writer, static, np.asarray(saves[:good]), None, None)
+                _append(writer, {name: values[:good] for name, values in saves.items()}, None, None)
             check_finite(static, bad)
         step += count * static.save_every
-        _append(writer, static, np.asarray(saves), u_hat, step)
+        _append(writer, saves, state, step)
         if on_block is not None:
             on_block(writer.n_written, static.n_saves)
     return writer.finalize()
 
 
-def _append(writer, static: Static, saves: np.ndarray, u_hat: jax.Array | None, step: int | None) -> None:
-    """Write snapshots ``[k, fields, *n]`` and, when given, the state that follows them."""
-    snapshots = {name: saves[None, :, i] for i, name in enumerate(static.fields)}
-    state = None if u_hat is None else {"u_hat": np.asarray(u_hat), "step": np.asarray(step, dtype=np.int64)}
-    writer.append(snapshots, state)
+def _append(writer: Any, saves: dict[str, np.ndarray], state: dict[str, Any] | None, step: int | None) -> None:
+    """Write snapshots ``{name: [k, ...]}`` and, when given, the solver state that follows them."""
+    snapshots = {name: values[None] for name, values in saves.items()}
+    stored = None
+    if state is not None:
+        stored = {name: np.asarray(value) for name, value in state.items()}
+        stored["step"] = np.asarray(step, dtype=np.int64)
+    writer.append(snapshots, stored)

@@ -14,13 +14,15 @@ import numpy as np
 from jaxtyping import Array, Complex, Float
 
 from phys.compile import Static
-from phys.pdes._base import AbstractPDE, MultiIndex, Terms
+from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex, Terms
 
 __all__ = [
     "dealias_mask",
     "derivative_symbol",
     "linear_symbol",
+    "spectral_derivatives",
     "spectral_nonlinear",
+    "spectral_outputs",
     "to_fourier",
     "to_physical",
     "wavenumbers",
@@ -92,6 +94,29 @@ def to_physical(static: Static, u_hat: Complex[Array, "fields *modes"]) -> Float
     return jnp.fft.irfftn(u_hat, s=static.n, axes=_spatial_axes(static))
 
 
+def spectral_derivatives(static: Static, u_hat: Complex[Array, "fields *modes"]) -> Derivatives:
+    """``d(field, alpha)`` on the grid, by spectral differentiation; each pair transformed once."""
+    complex_dtype = jnp.result_type(jnp.dtype(static.dtype), jnp.complex64)
+    axes = tuple(range(len(static.n)))
+    cache: dict[tuple[str, MultiIndex], Array] = {}
+
+    def d(field: str, alpha: MultiIndex = ()) -> Array:
+        alpha = tuple(alpha) + (0,) * (len(static.n) - len(alpha))
+        if (field, alpha) not in cache:
+            spectrum = u_hat[static.fields.index(field)]
+            if any(alpha):
+                spectrum = spectrum * jnp.asarray(derivative_symbol(static, alpha), dtype=complex_dtype)
+            cache[field, alpha] = jnp.fft.irfftn(spectrum, s=static.n, axes=axes)
+        return cache[field, alpha]
+
+    return d
+
+
+def spectral_outputs(static: Static, pde: AbstractPDE, u_hat: Complex[Array, "fields *modes"]) -> dict[str, Array]:
+    """The PDE's output fields (:meth:`AbstractPDE.outputs`) at the state ``u_hat``."""
+    return pde.outputs(spectral_derivatives(static, u_hat))
+
+
 def spectral_nonlinear(static: Static, pde: AbstractPDE) -> Callable[[Array], Array]:
     """``u_hat -> N_hat``: the PDE's nonlinear part by pseudo-spectral evaluation.
 
@@ -108,17 +133,7 @@ def spectral_nonlinear(static: Static, pde: AbstractPDE) -> Callable[[Array], Ar
     def evaluate(u_hat: Complex[Array, "fields *modes"]) -> Complex[Array, "fields *modes"]:
         if mask is not None:
             u_hat = jnp.where(mask, u_hat, 0)
-        cache: dict[tuple[str, MultiIndex], Array] = {}
-
-        def d(field: str, alpha: MultiIndex = ()) -> Array:
-            alpha = tuple(alpha) + (0,) * (len(static.n) - len(alpha))
-            if (field, alpha) not in cache:
-                spectrum = u_hat[static.fields.index(field)]
-                if any(alpha):
-                    spectrum = spectrum * jnp.asarray(derivative_symbol(static, alpha), dtype=complex_dtype)
-                cache[field, alpha] = jnp.fft.irfftn(spectrum, s=static.n, axes=axes)
-            return cache[field, alpha]
-
+        d = spectral_derivatives(static, u_hat)
         fluxes = pde.nonlinear(d)
         out = []
         for field in static.fields:

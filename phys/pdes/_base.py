@@ -22,7 +22,7 @@ recompiling.
 from __future__ import annotations
 
 import abc
-from typing import ClassVar, Protocol
+from typing import ClassVar, Mapping, Protocol
 
 import equinox as eqx
 from jaxtyping import Array
@@ -50,3 +50,20 @@ class AbstractPDE(eqx.Module):
     @abc.abstractmethod
     def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
         """Per field, the fluxes ``F_alpha`` whose derivatives ``D^alpha`` sum to N."""
+
+    # Output fields and their tensor order (0 scalar, 1 vector, 2 tensor);
+    # ``None`` means the state fields themselves, all scalars.
+    output_orders: ClassVar[Mapping[str, int] | None] = None
+
+    def outputs(self, d: Derivatives) -> dict[str, Array]:
+        """What a solve saves, from the state: by default the state fields.
+
+        A PDE solved in one form and reported in another (vorticity solved,
+        velocity saved too) overrides this and :attr:`output_orders`; vectors
+        put their components on a last axis.
+        """
+        return {field: d(field) for field in self.fields}
+
+    @classmethod
+    def output_tensor_orders(cls) -> dict[str, int]:
+        return dict(cls.output_orders) if cls.output_orders is not None else {f: 0 for f in cls.fields}
