@@ -421,10 +421,14 @@ class Case(_Part):
             return data
         pde = data.get("pde")
         name = pde.get("name") if isinstance(pde, dict) else getattr(pde, "name", None)
+        data = dict(data)
+        solver = data.get("solver")
+        if isinstance(solver, dict) and "method" not in solver and name in PDES:
+            # A scheme's settings without its name: the PDE's default scheme.
+            data["solver"] = {"method": PDES[name].solver, **solver}
         n_dims = PDES[name].n_dims if name in PDES else None
         if not n_dims:
             return data
-        data = dict(data)
         grid = data.get("grid")
         if isinstance(grid, dict) and isinstance(grid.get("n"), (int, float)) and not isinstance(grid.get("n"), bool):
             data["grid"] = {**grid, "n": (grid["n"],) * n_dims}
