@@ -11,12 +11,27 @@ from typing import Callable
 from phys.case import Case
 
 from cases.ks import ks, ks_random
+from cases.one_d import allen_cahn, burgers, convection, convection_diffusion
+from cases.ns import ns_decaying, ns_kolmogorov, ns_taylor_green
+from cases.ode import lorenz, lotka_volterra
+from cases.walls import channel, lid_driven_cavity
 
 __all__ = ["REGISTRY", "get"]
 
 REGISTRY: dict[str, Callable[[], Case]] = {
     "ks": ks,
     "ks-random": ks_random,
+    "burgers": burgers,
+    "convection": convection,
+    "convection-diffusion": convection_diffusion,
+    "allen-cahn": allen_cahn,
+    "ns-taylor-green": ns_taylor_green,
+    "ns-kolmogorov": ns_kolmogorov,
+    "ns-decaying": ns_decaying,
+    "lid-driven-cavity": lid_driven_cavity,
+    "channel": channel,
+    "lorenz": lorenz,
+    "lotka-volterra": lotka_volterra,
 }
 
 

@@ -59,9 +59,15 @@ class Params(eqx.Module):
 
 
 def grid_coordinates(case: Case) -> tuple[np.ndarray, ...]:
-    """1D point coordinates along each axis: ``origin + length * i / n`` (periodic, no end point)."""
+    """1D point coordinates along each axis.
+
+    Periodic axes: ``origin + length * i / n`` (no end point, it is the first
+    point again). Bounded axes (Dirichlet, Neumann): ``origin + length * i /
+    (n - 1)``, both end points included, so ``n`` counts the boundary points.
+    """
     return tuple(
-        o + length * np.arange(n) / n for o, length, n in zip(case.domain.origin, case.domain.length, case.grid.n)
+        o + length * np.arange(n) / (n if bc.kind == "periodic" else n - 1)
+        for o, length, n, bc in zip(case.domain.origin, case.domain.length, case.grid.n, case.bcs)
     )
 
 
@@ -90,16 +96,42 @@ def initial_state(case: Case, key: jax.Array | None = None) -> Float[Array, "fie
 
 
 def _read_snapshot(case: Case, ic: FileIC) -> np.ndarray:
-    from phys.io.hdf5 import read_snapshot
+    """The state fields, by name, at the chosen snapshot of ``ic.path``; ``CaseError`` if they do not fit."""
+    from phys.io.hdf5 import read_coordinates, read_snapshot, snapshot_index
 
-    names = (ic.field,) if ic.field is not None else case.fields
-    snapshots = []
-    for name in names:
-        values = read_snapshot(ic.path, name, time_index=ic.time_index, trajectory=ic.trajectory)
+    time_index = ic.time_index
+    try:
+        if ic.time is not None:
+            time_index = snapshot_index(ic.path, ic.time, trajectory=ic.trajectory)
+    except ValueError as error:
+        raise CaseError("ic.time", str(error)) from None
+    try:
+        _check_file_grid(case, ic.path, read_coordinates(ic.path))
+        names = (ic.field,) if ic.field is not None else case.fields
+        snapshots = [read_snapshot(ic.path, name, time_index=time_index, trajectory=ic.trajectory) for name in names]
+    except ValueError as error:
+        raise CaseError("ic.path", str(error)) from None
+    for name, values in zip(names, snapshots):
         if values.shape != case.grid.n:
             raise CaseError("ic.path", f"field '{name}' in {ic.path} has shape {values.shape}, the grid is {case.grid.n}")
-        snapshots.append(values)
     return np.stack(snapshots)
+
+
+def _check_file_grid(case: Case, path: str, coords: dict[str, np.ndarray]) -> None:
+    """``ValueError`` unless the file's grid is the case's: same axes, sizes and points."""
+    if len(coords) != case.n_dims:
+        raise ValueError(f"{path} is {len(coords)}D, the case is {case.n_dims}D")
+    for (axis, stored), expected in zip(coords.items(), grid_coordinates(case)):
+        if stored.shape != expected.shape:
+            raise ValueError(f"{path} has {stored.size} points along {axis}, the case's grid has {expected.size}")
+        # Coordinates are stored as float32; a thousandth of a cell is far above
+        # that rounding and far below any real difference of grids.
+        spacing = abs(float(expected[1] - expected[0])) if expected.size > 1 else 1.0
+        if np.max(np.abs(stored.astype(np.float64) - expected)) > 1e-3 * spacing:
+            raise ValueError(
+                f"{path} has {axis} from {float(stored[0]):.6g} to {float(stored[-1]):.6g}, "
+                f"the case's grid from {float(expected[0]):.6g} to {float(expected[-1]):.6g}"
+            )
 
 
 def compile_case(case: Case, key: jax.Array | None = None) -> tuple[Static, Params]:

@@ -60,6 +60,9 @@ class Backend(Protocol):
 # command line validates a case before any solver (or JAX) is imported.
 BACKENDS: dict[str, str] = {
     "etdrk": "solvers.rollout:SPECTRAL",
+    "projection": "solvers.projection:PROJECTION",
+    "finite-difference": "solvers.finite_difference:FINITE_DIFFERENCE",
+    "ode": "solvers.ode:ODE",
 }
 
 

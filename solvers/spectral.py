@@ -14,11 +14,14 @@ import numpy as np
 from jaxtyping import Array, Complex, Float
 
 from phys.compile import Static
-from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex, Terms
+from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex, Operator, Terms, operator_terms
 
 __all__ = [
     "dealias_mask",
     "derivative_symbol",
+    "flux_symbol",
+    "grid_points",
+    "laplacian_power_symbol",
     "linear_symbol",
     "spectral_derivatives",
     "spectral_nonlinear",
@@ -65,6 +68,14 @@ def derivative_symbol(static: Static, alpha: MultiIndex) -> np.ndarray:
     return symbol
 
 
+def flux_symbol(static: Static, key: MultiIndex | Operator) -> np.ndarray | None:
+    """Fourier symbol of a flux key (:func:`phys.pdes._base.operator_terms`); ``None`` for the identity."""
+    terms = [(c, tuple(alpha) + (0,) * (len(static.n) - len(alpha))) for c, alpha in operator_terms(key)]
+    if len(terms) == 1 and terms[0][0] == 1.0 and not any(terms[0][1]):
+        return None
+    return sum(c * derivative_symbol(static, alpha) for c, alpha in terms)
+
+
 def linear_symbol(static: Static, terms: Terms, dtype: jnp.dtype) -> Complex[Array, "*modes"]:
     """``sum_alpha c_alpha symbol(alpha)`` with traced coefficients ``c_alpha``."""
     shape = tuple(m.shape[axis] for axis, m in enumerate(_mode_numbers(static.n)))
@@ -94,22 +105,64 @@ def to_physical(static: Static, u_hat: Complex[Array, "fields *modes"]) -> Float
     return jnp.fft.irfftn(u_hat, s=static.n, axes=_spatial_axes(static))
 
 
-def spectral_derivatives(static: Static, u_hat: Complex[Array, "fields *modes"]) -> Derivatives:
-    """``d(field, alpha)`` on the grid, by spectral differentiation; each pair transformed once."""
-    complex_dtype = jnp.result_type(jnp.dtype(static.dtype), jnp.complex64)
-    axes = tuple(range(len(static.n)))
-    cache: dict[tuple[str, MultiIndex], Array] = {}
+def laplacian_power_symbol(static: Static, power: int) -> np.ndarray:
+    """Fourier symbol of ``lap^power``: ``(-|k|^2)^power``, with the mean mode 0 for ``power < 0`` (host).
 
-    def d(field: str, alpha: MultiIndex = ()) -> Array:
+    A negative power is the zero-mean inverse: on a periodic box ``lap`` maps
+    onto the zero-mean fields, so its inverse is defined there and the mean
+    mode (``k = 0``) of the result is set to 0.
+    """
+    k_squared = sum(k**2 for k in wavenumbers(static))
+    if power >= 0:
+        return (-k_squared) ** power
+    safe = np.where(k_squared == 0, 1.0, k_squared)
+    return np.where(k_squared == 0, 0.0, (-1.0 / safe) ** (-power))
+
+
+def grid_points(static: Static) -> tuple[np.ndarray, ...]:
+    """Point coordinates ``origin + length * i / n`` per axis, each shaped ``n`` (host, float64)."""
+    axes = [o + length * np.arange(size) / size for o, length, size in zip(static.origin, static.length, static.n)]
+    return tuple(np.meshgrid(*axes, indexing="ij"))
+
+
+class _SpectralDerivatives:
+    """:class:`phys.pdes._base.Derivatives` on a Fourier grid; each request transformed once."""
+
+    def __init__(self, static: Static, u_hat: Complex[Array, "fields *modes"]):
+        self._static = static
+        self._u_hat = u_hat
+        self._complex_dtype = jnp.result_type(jnp.dtype(static.dtype), jnp.complex64)
+        self._cache: dict[tuple[str, MultiIndex, int], Array] = {}
+        self._coordinates: tuple[Array, ...] | None = None
+
+    @property
+    def coordinates(self) -> tuple[Array, ...]:
+        if self._coordinates is None:
+            self._coordinates = tuple(jnp.asarray(x, dtype=self._static.dtype) for x in grid_points(self._static))
+        return self._coordinates
+
+    def __call__(self, field: str, alpha: MultiIndex = (), *, laplacian_power: int = 0) -> Array:
+        static = self._static
         alpha = tuple(alpha) + (0,) * (len(static.n) - len(alpha))
-        if (field, alpha) not in cache:
-            spectrum = u_hat[static.fields.index(field)]
-            if any(alpha):
-                spectrum = spectrum * jnp.asarray(derivative_symbol(static, alpha), dtype=complex_dtype)
-            cache[field, alpha] = jnp.fft.irfftn(spectrum, s=static.n, axes=axes)
-        return cache[field, alpha]
+        key = (field, alpha, laplacian_power)
+        if key not in self._cache:
+            spectrum = self._u_hat[static.fields.index(field)]
+            symbol = derivative_symbol(static, alpha) if any(alpha) else None
+            if laplacian_power:
+                power = laplacian_power_symbol(static, laplacian_power)
+                symbol = power if symbol is None else symbol * power
+            if symbol is not None:
+                spectrum = spectrum * jnp.asarray(symbol, dtype=self._complex_dtype)
+            self._cache[key] = jnp.fft.irfftn(spectrum, s=static.n, axes=tuple(range(len(static.n))))
+        return self._cache[key]
 
-    return d
+
+def spectral_derivatives(static: Static, u_hat: Complex[Array, "fields *modes"]) -> Derivatives:
+    """``d(field, alpha, laplacian_power=0)`` and ``d.coordinates`` on the grid, by spectral differentiation.
+
+    Each distinct request is transformed once (one inverse FFT).
+    """
+    return _SpectralDerivatives(static, u_hat)
 
 
 def spectral_outputs(static: Static, pde: AbstractPDE, u_hat: Complex[Array, "fields *modes"]) -> dict[str, Array]:
@@ -138,11 +191,11 @@ def spectral_nonlinear(static: Static, pde: AbstractPDE) -> Callable[[Array], Ar
         out = []
         for field in static.fields:
             total = jnp.zeros_like(u_hat[0])
-            for alpha, flux in fluxes.get(field, {}).items():
-                alpha = tuple(alpha) + (0,) * (len(static.n) - len(alpha))
+            for key, flux in fluxes.get(field, {}).items():
                 flux_hat = jnp.fft.rfftn(flux, axes=axes)
-                if any(alpha):
-                    flux_hat = flux_hat * jnp.asarray(derivative_symbol(static, alpha), dtype=complex_dtype)
+                symbol = flux_symbol(static, key)
+                if symbol is not None:
+                    flux_hat = flux_hat * jnp.asarray(symbol, dtype=complex_dtype)
                 total = total + flux_hat
             out.append(total)
         n_hat = jnp.stack(out)

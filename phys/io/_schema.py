@@ -27,13 +27,32 @@ PROVENANCE_ATTRS = (
     "complete",
 )
 # Our BC kinds in The Well's vocabulary; the exact kind is kept in the `kind` attr.
-WELL_BC_TYPES = {"periodic": "periodic", "dirichlet": "wall", "neumann": "open"}
+WELL_BC_TYPES = {
+    "periodic": "periodic",
+    "dirichlet": "wall",
+    "neumann": "open",
+    "wall": "wall",
+    "inflow-outflow": "open",
+}
 # The per-trajectory seed is provenance, not a physical input: it is stored in
 # `scalars` but left out of its `field_names`, so The Well's loaders do not
 # feed it to a model as a constant.
 SEED_DATASET = "seed"
 SOLVER_STATE_GROUP = "solver_state"
 COMPRESSION = "gzip"
+
+
+# A field without space (an ODE's state) is a time series: one 4-byte snapshot
+# per chunk would cost more in HDF5 bookkeeping than in data, so such fields
+# are chunked along time instead.
+SERIES_CHUNK = 1024
+
+
+def field_chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """HDF5 chunks of a field dataset ``[B, T, *n(, D...)]``: one snapshot, or a run of times if it has no space."""
+    if len(shape) == 2:
+        return (1, max(1, min(shape[1], SERIES_CHUNK)))
+    return (1, 1, *shape[2:])
 
 
 def tmp_path(path: Path) -> Path:

@@ -17,6 +17,7 @@ from phys.io._schema import (
     SEED_DATASET,
     WELL_BC_TYPES,
     WELL_ROOT_ATTRS,
+    field_chunks,
     flag,
     names,
     open_h5,
@@ -182,10 +183,11 @@ def _check_field(dataset: h5py.Dataset, order: int, sizes: _Sizes) -> list[str]:
         expected = (*leading, *spatial, *(len(spatial),) * order)
         if dataset.shape != expected:
             problems.append(f"{where}: shape {dataset.shape}, expected {expected} (from /dimensions, n_trajectories)")
-    snapshot = (1, 1, *dataset.shape[2:])
+    snapshot = field_chunks(dataset.shape)
     if flag(dataset.attrs, "sample_varying", True) and flag(dataset.attrs, "time_varying", True):
         if dataset.chunks != snapshot:
-            problems.append(f"{where}: chunks {dataset.chunks}, expected one snapshot per chunk {snapshot}")
+            what = "a run of times per chunk" if dataset.ndim == 2 else "one snapshot per chunk"
+            problems.append(f"{where}: chunks {dataset.chunks}, expected {what} {snapshot}")
     if dataset.compression != COMPRESSION or not dataset.shuffle:
         problems.append(
             f"{where}: compression {dataset.compression} (shuffle {dataset.shuffle}), "

@@ -38,6 +38,7 @@ from phys.io._schema import (
     SEED_DATASET,
     SOLVER_STATE_GROUP,
     WELL_BC_TYPES,
+    field_chunks,
     field_datasets,
     flag,
     names,
@@ -49,7 +50,7 @@ from phys.io._schema import (
 )
 from phys.io._validate import validate
 
-__all__ = ["TrajectoryWriter", "read", "read_snapshot", "validate"]
+__all__ = ["TrajectoryWriter", "read", "read_coordinates", "read_snapshot", "snapshot_index", "validate"]
 
 # Two alternating slots for the solver state, each stamped with the snapshot
 # count it goes with. The latest stamp not beyond `n_steps_written` is the
@@ -362,7 +363,8 @@ def _create_fields(file: h5py.File, tensor_order: Mapping[str, int], shape: tupl
                 name,
                 shape=full,
                 dtype=np.float32,
-                chunks=(1, 1, *full[2:]),  # one snapshot per chunk: appends and reads touch whole chunks
+                # One snapshot per chunk: appends and reads touch whole chunks (a run of times without space).
+                chunks=field_chunks(full),
                 compression=COMPRESSION,
                 shuffle=True,
                 fillvalue=np.nan,  # unwritten snapshots read as NaN, never as plausible zeros
@@ -512,9 +514,18 @@ def _full_field(dataset: h5py.Dataset, n_trajectories: int, n_written: int) -> n
     return np.ascontiguousarray(np.broadcast_to(values, target), dtype=np.float32)
 
 
-def read_snapshot(path: str | Path, field: str, *, time_index: int = -1, trajectory: int = 0) -> np.ndarray:
-    """One snapshot ``[*n(, D...)]`` of ``field``; negative ``time_index`` counts from the last written one."""
+def read_snapshot(
+    path: str | Path, field: str, *, time_index: int = -1, trajectory: int = 0, time: float | None = None
+) -> np.ndarray:
+    """One snapshot ``[*n(, D...)]`` of ``field``.
+
+    Negative ``time_index`` counts from the last written one; ``time``, when
+    given, picks the written snapshot saved at that time instead (see
+    :func:`snapshot_index`).
+    """
     path = Path(path)
+    if time is not None:
+        time_index = snapshot_index(path, time, trajectory=trajectory)
     with open_h5(path) as file:
         fields = field_datasets(file)
         if field not in fields:
@@ -531,6 +542,45 @@ def read_snapshot(path: str | Path, field: str, *, time_index: int = -1, traject
         if flag(dataset.attrs, "time_varying", True):
             index += (time,)
         return np.asarray(dataset[index], dtype=np.float32)
+
+
+def snapshot_index(path: str | Path, time: float, *, trajectory: int = 0) -> int:
+    """Index of the written snapshot saved at ``time``, or ``ValueError`` naming the times the file holds.
+
+    Times are stored as float32, so a match is within a few float32 ulps
+    (``4 eps |t|``), far below any save interval a solve can take.
+    """
+    path = Path(path)
+    with open_h5(path) as file:
+        if not isinstance(file.get("dimensions/time"), h5py.Dataset):
+            raise ValueError(f"{path}: dataset /dimensions/time is missing")
+        times = np.asarray(file["dimensions/time"][()], dtype=np.float64)
+        if times.ndim == 2 and -len(times) <= trajectory < len(times):  # sample-varying: a row per trajectory
+            times = times[trajectory]
+        times = times.reshape(-1)[: written_steps(file)]
+    tolerance = 4 * float(np.finfo(np.float32).eps) * max(1.0, abs(time))
+    if len(times):
+        nearest = int(np.argmin(np.abs(times - time)))
+        if abs(times[nearest] - time) <= tolerance:
+            return nearest
+        held = f"{len(times)} written, t = {times[0]:g} to {times[-1]:g}"
+    else:
+        held = "none written"
+    raise ValueError(f"{path}: no snapshot at t = {time:g} ({held})")
+
+
+def read_coordinates(path: str | Path) -> dict[str, np.ndarray]:
+    """The grid's coordinates by axis name, as stored (empty for a file without space)."""
+    path = Path(path)
+    with open_h5(path) as file:
+        dims = file.get("dimensions")
+        if not isinstance(dims, h5py.Group):
+            raise ValueError(f"{path}: group /dimensions is missing")
+        axes = names(dims.attrs, "spatial_dims")
+        missing = [axis for axis in axes if not isinstance(dims.get(axis), h5py.Dataset)]
+        if missing:
+            raise ValueError(f"{path}: dataset /dimensions/{missing[0]} is missing")
+        return {axis: np.asarray(dims[axis][()]) for axis in axes}
 
 
 def _index(index: int, size: int, name: str, path: Path, what: str) -> int:

@@ -1,6 +1,7 @@
 """Quick-look PNG of an HDF5 file of our schema.
 
-1D: a space-time diagram (x across, t up). 2D: the field at the first and the
+0D (an ODE): every field, or the one asked for, against time. 1D: a
+space-time diagram (x across, t up). 2D: the field at the first and the
 last written time side by side, on one colour scale. 3D: the same, on the
 middle slice along z. Vector and tensor fields are shown by their magnitude
 (Euclidean norm over components).
@@ -33,6 +34,11 @@ def plot_file(h5_path: str | Path, png_path: str | Path, field: str | None = Non
     """Draw ``field`` (default: the first one in the file) of ``trajectory`` into ``png_path``."""
     h5_path, png_path = Path(h5_path), Path(png_path)
     with open_h5(h5_path) as file:
+        if not names(file["dimensions"].attrs, "spatial_dims"):
+            figure = _time_series(file, h5_path, field, trajectory)
+            png_path.parent.mkdir(parents=True, exist_ok=True)
+            figure.savefig(png_path, dpi=_DPI)
+            return png_path
         field, order, values = _load(file, h5_path, field, trajectory)
         dims = file["dimensions"]
         axes = names(dims.attrs, "spatial_dims")
@@ -74,6 +80,23 @@ def _load(file: h5py.File, path: Path, field: str | None, trajectory: int) -> tu
     if order:
         values = np.sqrt(np.sum(values**2, axis=tuple(range(-order, 0))))
     return field, order, values
+
+
+def _time_series(file: h5py.File, path: Path, field: str | None, trajectory: int) -> Figure:
+    """Fields without space against time: all of them on one axis, or only ``field``."""
+    from matplotlib.figure import Figure
+
+    chosen = list(field_datasets(file)) if field is None else [field]
+    figure = Figure(figsize=_SPACE_TIME_INCHES, layout="constrained")
+    ax = figure.add_subplot()
+    for name in chosen:
+        _, order, values = _load(file, path, name, trajectory)
+        times = file["dimensions/time"][()][: values.shape[0]]
+        ax.plot(times, values, label=f"|{name}|" if order else name)
+    ax.set_xlabel("t")
+    ax.legend()
+    ax.set_title(str(file.attrs.get("dataset_name", path.stem)))
+    return figure
 
 
 def _space_time(values: np.ndarray, x: np.ndarray, times: np.ndarray, title: str, cmap: str) -> Figure:

@@ -51,6 +51,8 @@ def write_xdmf(h5_path: str | Path) -> Path:
 def _document(file: h5py.File, h5_name: str) -> ET.Element:
     dims = file["dimensions"]
     axes = names(dims.attrs, "spatial_dims")
+    if not axes:
+        raise ValueError(f"{h5_name}: no spatial dims (an ODE's time series); XDMF describes fields on a grid")
     n = tuple(int(dims[axis].shape[-1]) for axis in axes)
     times = dims["time"][()][: written_steps(file)]
     fields = [

@@ -13,7 +13,11 @@ A PDE states ``d/dt field = L field + N(fields)`` where
   which the caller supplies through a :class:`Derivatives` callable: spectral
   differentiation on a grid, or autodiff of a network at points. Writing the
   outer derivative symbolically lets a spectral solver take it in Fourier
-  space (one FFT per flux) and a PINN take it by autodiff.
+  space (one FFT per flux) and a PINN take it by autodiff. A flux key may
+  also be an :data:`Operator`, ``((c_1, alpha_1), (c_2, alpha_2), ...)``,
+  meaning ``sum_j c_j D^alpha_j`` applied to one flux (for example
+  ``(d_xx - d_yy) F``): a spectral solver then transforms ``F`` once.
+  Evaluators expand either kind of key with :func:`operator_terms`.
 
 Parameters are array leaves, so ``jax.grad`` and ``vmap`` reach them without
 recompiling.
@@ -29,12 +33,36 @@ from jaxtyping import Array
 
 MultiIndex = tuple[int, ...]
 Terms = dict[MultiIndex, Array]
+# sum_j c_j D^alpha_j with constant (host) coefficients c_j: a flux key.
+Operator = tuple[tuple[float, MultiIndex], ...]
+
+
+def operator_terms(key: MultiIndex | Operator) -> Operator:
+    """A flux key as ``((coefficient, alpha), ...)``: a multi-index ``alpha`` is ``((1.0, alpha),)``."""
+    if all(isinstance(item, int) for item in key):
+        return ((1.0, tuple(key)),)  # a multi-index, () included
+    return tuple((float(c), tuple(alpha)) for c, alpha in key)
 
 
 class Derivatives(Protocol):
-    """``d(field, alpha)``: the field (``alpha = ()``) or its derivative ``D^alpha``."""
+    """What a PDE may ask of the caller about the state, pointwise.
 
-    def __call__(self, field: str, alpha: MultiIndex = ()) -> Array: ...
+    - ``d(field, alpha)``: the field (``alpha = ()``) or its derivative ``D^alpha``.
+    - ``d(field, alpha, laplacian_power=p)``: ``D^alpha lap^p field``. Negative
+      powers are the inverse Laplacian with zero mean (``lap^-1`` of the mean
+      mode is taken as 0), which a vorticity-streamfunction form needs; only
+      evaluators with a global view of the field offer them (the spectral
+      grid does; autodiff at points raises ``NotImplementedError``).
+    - ``d.coordinates``: the point coordinates, one array per axis shaped like
+      the fields, for explicitly space-dependent terms (a body force).
+
+    Callers that evaluate PDEs which need neither extension may implement only
+    ``d(field, alpha)``.
+    """
+
+    coordinates: tuple[Array, ...]
+
+    def __call__(self, field: str, alpha: MultiIndex = (), *, laplacian_power: int = 0) -> Array: ...
 
 
 class AbstractPDE(eqx.Module):

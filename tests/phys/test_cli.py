@@ -82,9 +82,11 @@ BAD = [
     (["run", "ks", "--set", "a=nan"], "phys: error: pde.params.a: must be a finite number, got nan"),
     (
         ["run", "ks", "--set", 'bcs=[{"kind": "slip"}]'],
-        "phys: error: bcs[0].kind: unknown boundary condition kind 'slip'; allowed: periodic, dirichlet, neumann",
+        "phys: error: bcs[0].kind: unknown boundary condition kind 'slip'; allowed: periodic, dirichlet, neumann, wall, inflow-outflow",
     ),
-    (["run", "nope"], "phys: error: unknown case 'nope'; built-in cases: ks, ks-random (or a .py / .json file)"),
+    (["run", "nope"], "phys: error: unknown case 'nope'; built-in cases: allen-cahn, burgers, channel, convection, convection-diffusion, ks, "
+        "ks-random, lid-driven-cavity, lorenz, lotka-volterra, ns-decaying, ns-kolmogorov, ns-taylor-green "
+        "(or a .py / .json file)"),
     (["run", "missing.json"], "phys: error: case file not found: missing.json"),
     (["run", "ks", "--dtype", "float16"], "phys: error: dtype: must be 'float32' or 'float64', got 'float16'"),
     (["run", "ks", "--set", "dt"], "phys: error: --set dt: expected key=value"),
