@@ -1,0 +1,33 @@
+"""Viscous Burgers: ``u_t + u u_x = nu u_xx``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from jaxtyping import Array, Float
+
+from phys.pdes._base import AbstractPDE, Derivatives, Terms
+
+
+class Burgers(AbstractPDE):
+    """``u_t + u u_x = nu u_xx`` in 1D, viscosity ``nu``.
+
+    The convective term is written in conservation form,
+    ``u u_x = (u^2 / 2)_x``: a flux-form solver then conserves the integral of
+    ``u`` up to boundary fluxes. With ``u0 = -sin(pi x)`` on ``[-1, 1]``,
+    ``u(+-1) = 0`` and ``nu = 0.01 / pi`` it is the benchmark of Raissi et al.
+    (2019), whose exact solution follows from the Cole-Hopf transform
+    (Basdevant et al. 1986).
+    """
+
+    nu: Float[Array, ""]
+
+    fields: ClassVar[tuple[str, ...]] = ("u",)
+    n_dims: ClassVar[int | None] = 1
+
+    def linear(self) -> dict[str, Terms]:
+        return {"u": {(2,): self.nu}}
+
+    def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
+        u = d("u")
+        return {"u": {(1,): -0.5 * u * u}}
