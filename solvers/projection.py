@@ -1,0 +1,528 @@
+"""Incompressible Navier-Stokes in 2D with walls: finite volumes on a staggered grid, pressure projection.
+
+The equations are those of :class:`phys.pdes.navier_stokes.IncompressibleNavierStokes2D`
+(``u_t + div(u u) + grad p = nu lap u``, ``div u = 0``); this module only
+discretises them. The viscosity is read from the PDE's :meth:`linear` (the
+coefficients of ``d^2/dx^2`` and ``d^2/dy^2``) and the convective fluxes from
+its :meth:`nonlinear` (``-u u``, ``-u v``, ``-v v``), evaluated where a finite
+volume needs them, so the physics is stated once.
+
+Grid (Harlow & Welch 1965, "MAC"): ``n = (nx, ny)`` counts *cells*. The
+pressure lives at cell centres ``[nx, ny]``, ``u`` on the x-faces
+``[nx + 1, ny]``, ``v`` on the y-faces ``[nx, ny + 1]``. Outputs are sampled
+at the cell centres (``dimensions/x``, ``dimensions/y`` are
+``origin + (i + 1/2) h``): the pressure as is, the velocity as the average of
+the two faces of each cell.
+
+Space: the flux-form convection ``-d(F)/dx - d(G)/dy`` is a finite-volume
+balance over each face's control volume; ``u u`` and ``v v`` are evaluated at
+cell centres and ``u v`` at cell corners from averaged velocities (the
+energy-conserving second-order MAC scheme), viscous terms are the 5-point
+Laplacian. Tangential wall velocities enter through ghost values
+``2 u_wall - u_inside``; normal velocities on the boundary are prescribed.
+
+Boundary conditions (``Case.bcs``, one per axis):
+
+- ``wall``: no-slip walls at both ends; ``lower``/``upper`` give the tangential
+  velocity of each wall (a moving lid is ``wall`` with ``upper = 1`` on y).
+- ``inflow-outflow`` (x axis only): a fully developed parabolic (Poiseuille)
+  inflow of mean speed ``lower`` at the lower end; at the upper end the
+  outflow copies the last interior face (zero gradient) plus a uniform
+  correction so that the outflow flux equals the inflow flux, which keeps the
+  pressure problem solvable with Neumann conditions everywhere.
+
+Projection (Chorin 1968): every stage's provisional velocity is made
+discretely divergence-free by solving ``D G phi = D u*`` with homogeneous
+Neumann conditions; on this grid that operator is diagonalised exactly by the
+2D cosine transform (DCT-II), so ``div u = 0`` holds to rounding error after
+each projection, and the solve costs two 2D DCTs. The pressure output is the
+Lagrange multiplier of the semi-discrete system, ``D G p = D F(u)`` with
+``F`` the convective + viscous tendency (at a steady state ``F = G p``).
+
+Time: the third-order strong-stability-preserving Runge-Kutta scheme of Shu &
+Osher (1988), each stage projected. Explicit, because the Poisson solve is the
+only global operation we want per stage; an implicit viscous step would need
+one Helmholtz solve per velocity component with mixed sine/cosine
+transforms. SSP-RK3's stability region holds ``[-2.51, 0]`` on the real axis
+(diffusion) and ``[-1.73 i, 1.73 i]`` on the imaginary one (central
+convection), unlike forward Euler or RK2; the case's ``dt`` is checked
+against the resulting bound :func:`stable_dt` times ``solver.max_cfl`` when
+it is compiled.
+
+Steady states: with ``solver.steady_tol > 0`` the steady residual
+``max |u(t + save_dt) - u(t)| / save_dt`` over both components (the max-norm
+of ``du/dt`` averaged over one save interval; over a whole interval rather
+than one step, so that float32 rounding, about one ulp of the speed per
+step, does not swamp it) is computed at every save; once it falls below the
+tolerance the state is frozen (the remaining intervals are skipped by a
+``lax.cond``), so every later snapshot is the steady state. The residual and
+the step at which it converged are kept in the solver state (and so in the
+HDF5 ``solver_state`` group) and reported on stderr by :meth:`report`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.fft import dctn, idctn
+from jaxtyping import Array, Float, Int
+
+from phys._registry import IC_FAMILIES
+from phys.case import Case, CaseError, FamilyIC
+from phys.compile import initial_state, make_pde
+from phys.pdes._base import AbstractPDE
+from solvers.backend import NO_BAD_STEP
+
+__all__ = [
+    "ProjectionStatic",
+    "ProjectionParams",
+    "PROJECTION",
+    "cell_centres",
+    "divergence",
+    "project",
+    "stable_dt",
+    "step",
+    "tendency",
+]
+
+# Stability limits of SSP-RK3 (Shu & Osher 1988): the real-axis extent of its
+# region (|z| <= 2.5127) and the imaginary-axis extent (sqrt(3)).
+_RK3_REAL = 2.51
+_RK3_IMAG = 1.73
+NOT_CONVERGED = -1
+
+
+class Boundary(NamedTuple):
+    """One axis's boundary condition, hashable (a ``jit`` static argument)."""
+
+    kind: str  # "wall" or "inflow-outflow"
+    lower: float
+    upper: float
+
+
+class ProjectionStatic(NamedTuple):
+    """Hashable description of a staggered-grid solve; ``n`` counts cells."""
+
+    n: tuple[int, int]
+    length: tuple[float, float]
+    origin: tuple[float, float]
+    bcs: tuple[Boundary, Boundary]
+    t0: float
+    dt: float
+    n_steps: int
+    save_every: int
+    steady_tol: float
+    poisson: str  # "dct" (dense transform matrices) or "fft" (jax.scipy.fft.dctn)
+    dtype: str
+
+    @property
+    def n_saves(self) -> int:
+        return self.n_steps // self.save_every + 1
+
+    @property
+    def spacing(self) -> tuple[float, float]:
+        return (self.length[0] / self.n[0], self.length[1] / self.n[1])
+
+    def save_times(self) -> np.ndarray:
+        return self.t0 + self.dt * self.save_every * np.arange(self.n_saves)
+
+
+class ProjectionParams(eqx.Module):
+    """What a solve differentiates or batches over: the PDE and the initial face velocities."""
+
+    pde: AbstractPDE
+    u0: Float[Array, "nx+1 ny"]
+    v0: Float[Array, "nx ny+1"]
+
+
+# -- grid ---------------------------------------------------------------------
+
+
+def cell_centres(n: tuple[int, ...], length: tuple[float, ...], origin: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """Cell-centre coordinates along each axis, ``origin + (i + 1/2) length / n``."""
+    return tuple(o + size * (np.arange(m) + 0.5) / m for o, size, m in zip(origin, length, n))
+
+
+def _inflow_profile(static: ProjectionStatic, dtype: Any) -> Array:
+    """Poiseuille inflow at the x-lower face: ``6 U s (1 - s)``, ``s = (y - y0)/Ly``, mean ``U``."""
+    s = (np.arange(static.n[1]) + 0.5) / static.n[1]
+    return jnp.asarray(6.0 * static.bcs[0].lower * s * (1.0 - s), dtype)
+
+
+def _viscosity(pde: AbstractPDE) -> tuple[Array, Array]:
+    """``(nu_x, nu_y)``: the coefficients of ``d2/dx2`` and ``d2/dy2`` in the PDE's linear part.
+
+    Both velocity components must share them (an isotropic fluid does); any
+    other linear term has no discretisation here.
+    """
+    linear = pde.linear()
+    terms = {field: dict(linear.get(field, {})) for field in ("u", "v")}
+    for field, coefficients in terms.items():
+        extra = set(coefficients) - {(2, 0), (0, 2)}
+        if extra:
+            raise NotImplementedError(f"projection solver: linear term {sorted(extra)} of '{field}' is not supported")
+    return terms["u"].get((2, 0), 0.0), terms["u"].get((0, 2), 0.0)
+
+
+# -- boundary values ----------------------------------------------------------
+
+
+def _impose_normal(static: ProjectionStatic, u: Array, v: Array) -> tuple[Array, Array]:
+    """Set the boundary-normal velocities: zero at walls, inflow/outflow on x."""
+    x_bc = static.bcs[0]
+    if x_bc.kind == "wall":
+        u = u.at[0].set(0.0).at[-1].set(0.0)
+    else:
+        inflow = _inflow_profile(static, u.dtype)
+        outflow = u[-2]
+        # Zero-gradient outflow, corrected uniformly so that mass is conserved:
+        # the Neumann pressure problem is solvable only if the net flux is zero.
+        outflow = outflow + (jnp.sum(inflow) - jnp.sum(outflow)) / static.n[1]
+        u = u.at[0].set(inflow).at[-1].set(outflow)
+    v = v.at[:, 0].set(0.0).at[:, -1].set(0.0)
+    return u, v
+
+
+def _ghost_u(static: ProjectionStatic, u: Array) -> Array:
+    """``u`` with a ghost row beyond each y-wall, ``[nx + 1, ny + 2]``: the wall value is the average."""
+    y_bc = static.bcs[1]
+    lower = 2.0 * y_bc.lower - u[:, :1]
+    upper = 2.0 * y_bc.upper - u[:, -1:]
+    return jnp.concatenate([lower, u, upper], axis=1)
+
+
+def _ghost_v(static: ProjectionStatic, v: Array) -> Array:
+    """``v`` with a ghost column beyond each x-end, ``[nx + 2, ny + 1]``."""
+    x_bc = static.bcs[0]
+    if x_bc.kind == "wall":
+        lower = 2.0 * x_bc.lower - v[:1]
+        upper = 2.0 * x_bc.upper - v[-1:]
+    else:  # inflow has v = 0 at the face; the outflow has zero gradient
+        lower = -v[:1]
+        upper = v[-1:]
+    return jnp.concatenate([lower, v, upper], axis=0)
+
+
+# -- operators ----------------------------------------------------------------
+
+
+class _PointValues:
+    """The ``Derivatives`` a PDE sees at one set of points: values only (fluxes are pointwise)."""
+
+    def __init__(self, values: dict[str, Array]):
+        self._values = values
+
+    def __call__(self, field: str, alpha: tuple[int, ...] = (), *, laplacian_power: int = 0) -> Array:
+        if any(alpha) or laplacian_power:
+            raise NotImplementedError("projection solver: convective fluxes must be pointwise in u and v")
+        return self._values[field]
+
+
+def _flux(pde: AbstractPDE, field: str, alpha: tuple[int, int], values: dict[str, Array]) -> Array:
+    fluxes = pde.nonlinear(_PointValues(values))
+    extra = set(fluxes.get(field, {})) - {(1, 0), (0, 1)}
+    if extra:
+        raise NotImplementedError(f"projection solver: nonlinear term {sorted(extra)} of '{field}' is not supported")
+    return fluxes[field][alpha]
+
+
+def tendency(
+    static: ProjectionStatic, pde: AbstractPDE, u: Float[Array, "nx+1 ny"], v: Float[Array, "nx ny+1"]
+) -> tuple[Float[Array, "nx+1 ny"], Float[Array, "nx ny+1"]]:
+    """``F(u) = -div(u u) + nu lap u`` on every face (zero on boundary faces), without the pressure."""
+    hx, hy = static.spacing
+    nu_x, nu_y = _viscosity(pde)
+    ug, vg = _ghost_u(static, u), _ghost_v(static, v)
+    centre = {"u": 0.5 * (u[1:] + u[:-1]), "v": 0.5 * (v[:, 1:] + v[:, :-1])}  # [nx, ny]
+    corner = {"u": 0.5 * (ug[:, 1:] + ug[:, :-1]), "v": 0.5 * (vg[1:] + vg[:-1])}  # [nx + 1, ny + 1]
+    # u's control volume spans centre to centre in x and corner to corner in y.
+    fu_x = _flux(pde, "u", (1, 0), centre)
+    fu_y = _flux(pde, "u", (0, 1), corner)
+    conv_u = (fu_x[1:] - fu_x[:-1]) / hx + (fu_y[1:-1, 1:] - fu_y[1:-1, :-1]) / hy
+    lap_u = nu_x * (u[2:] - 2 * u[1:-1] + u[:-2]) / hx**2 + nu_y * (
+        ug[1:-1, 2:] - 2 * ug[1:-1, 1:-1] + ug[1:-1, :-2]
+    ) / hy**2
+    # v's control volume: corner to corner in x, centre to centre in y.
+    fv_x = _flux(pde, "v", (1, 0), corner)
+    fv_y = _flux(pde, "v", (0, 1), centre)
+    conv_v = (fv_x[1:, 1:-1] - fv_x[:-1, 1:-1]) / hx + (fv_y[:, 1:] - fv_y[:, :-1]) / hy
+    lap_v = nu_x * (vg[2:, 1:-1] - 2 * vg[1:-1, 1:-1] + vg[:-2, 1:-1]) / hx**2 + nu_y * (
+        v[:, 2:] - 2 * v[:, 1:-1] + v[:, :-2]
+    ) / hy**2
+    fu = jnp.zeros_like(u).at[1:-1].set(conv_u + lap_u)
+    fv = jnp.zeros_like(v).at[:, 1:-1].set(conv_v + lap_v)
+    return fu, fv
+
+
+def divergence(static: ProjectionStatic, u: Array, v: Array) -> Float[Array, "nx ny"]:
+    """Discrete divergence per cell (net outflow over the cell's faces, per unit area)."""
+    hx, hy = static.spacing
+    return (u[1:] - u[:-1]) / hx + (v[:, 1:] - v[:, :-1]) / hy
+
+
+def _neumann_poisson(static: ProjectionStatic, rhs: Float[Array, "nx ny"]) -> Float[Array, "nx ny"]:
+    """Zero-mean ``p`` with ``D G p = rhs``, ``G p = 0`` on the boundary faces.
+
+    The cosine transform (DCT-II) diagonalises the cell-centred Neumann
+    Laplacian exactly, eigenvalues ``-(4/h^2) sin^2(pi k / 2n)`` per axis; the
+    constant mode (eigenvalue 0) is set to zero, which is the compatible choice
+    when ``rhs`` has zero sum. ``static.poisson`` picks how the transform is
+    applied: ``"dct"`` multiplies by the dense orthonormal DCT-II matrices
+    (O(n^3) flops, but four small GEMMs beat XLA's FFT-based DCT up to a few
+    hundred cells per axis on CPU), ``"fft"`` calls ``jax.scipy.fft.dctn``
+    (O(n^2 log n), for large grids). Both are exact to rounding.
+    """
+    (nx, ny), (hx, hy) = static.n, static.spacing
+    kx = jnp.arange(nx, dtype=rhs.dtype)
+    ky = jnp.arange(ny, dtype=rhs.dtype)
+    eig_x = -(4.0 / hx**2) * jnp.sin(jnp.pi * kx / (2 * nx)) ** 2
+    eig_y = -(4.0 / hy**2) * jnp.sin(jnp.pi * ky / (2 * ny)) ** 2
+    eig = eig_x[:, None] + eig_y[None, :]
+    singular = eig == 0
+    if static.poisson == "fft":
+        coefficients = dctn(rhs, norm="ortho") / jnp.where(singular, 1.0, eig)
+        return idctn(jnp.where(singular, 0.0, coefficients), norm="ortho")
+    cx = jnp.asarray(_dct_matrix(nx), rhs.dtype)
+    cy = jnp.asarray(_dct_matrix(ny), rhs.dtype)
+    coefficients = (cx @ rhs @ cy.T) / jnp.where(singular, 1.0, eig)
+    return cx.T @ jnp.where(singular, 0.0, coefficients) @ cy
+
+
+@functools.lru_cache(maxsize=16)
+def _dct_matrix(n: int) -> np.ndarray:
+    """The orthonormal DCT-II matrix, ``C[k, j] = s_k cos(pi k (j + 1/2) / n)``; ``C^T C = I``."""
+    k = np.arange(n)[:, None]
+    j = np.arange(n)[None, :]
+    matrix = np.cos(np.pi * k * (j + 0.5) / n) * np.sqrt(2.0 / n)
+    matrix[0] /= np.sqrt(2.0)
+    return matrix
+
+
+def _gradient_update(static: ProjectionStatic, u: Array, v: Array, p: Array) -> tuple[Array, Array]:
+    hx, hy = static.spacing
+    u = u.at[1:-1].add(-(p[1:] - p[:-1]) / hx)
+    v = v.at[:, 1:-1].add(-(p[:, 1:] - p[:, :-1]) / hy)
+    return u, v
+
+
+def project(static: ProjectionStatic, u: Array, v: Array) -> tuple[Array, Array]:
+    """The discretely divergence-free part of ``(u, v)`` after imposing the boundary velocities."""
+    u, v = _impose_normal(static, u, v)
+    phi = _neumann_poisson(static, divergence(static, u, v))
+    return _gradient_update(static, u, v, phi)
+
+
+def pressure(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> Float[Array, "nx ny"]:
+    """The pressure (zero mean) that keeps ``F(u) - G p`` divergence-free."""
+    fu, fv = tendency(static, pde, u, v)
+    return _neumann_poisson(static, divergence(static, fu, fv))
+
+
+def step(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> tuple[Array, Array]:
+    """One SSP-RK3 step (Shu & Osher 1988, eq. 2.18), each stage projected."""
+    dt = static.dt
+
+    def euler(a: Array, b: Array) -> tuple[Array, Array]:
+        fa, fb = tendency(static, pde, a, b)
+        return a + dt * fa, b + dt * fb
+
+    u1, v1 = project(static, *euler(u, v))
+    e1u, e1v = euler(u1, v1)
+    u2, v2 = project(static, 0.75 * u + 0.25 * e1u, 0.75 * v + 0.25 * e1v)
+    e2u, e2v = euler(u2, v2)
+    return project(static, u / 3.0 + (2.0 / 3.0) * e2u, v / 3.0 + (2.0 / 3.0) * e2v)
+
+
+def stable_dt(n: tuple[int, int], length: tuple[float, float], viscosity: float, speed: float) -> float:
+    """A sufficient SSP-RK3 step bound for central convection at ``speed`` plus diffusion.
+
+    The diffusive and convective eigenvalue bounds (Gershgorin) are added, so
+    their sum lies inside the stability region's inscribed box.
+    """
+    hx, hy = length[0] / n[0], length[1] / n[1]
+    diffusive = viscosity * 4.0 * (1.0 / hx**2 + 1.0 / hy**2) / _RK3_REAL
+    convective = speed * (1.0 / hx + 1.0 / hy) / _RK3_IMAG
+    return 1.0 / (diffusive + convective)
+
+
+def velocity_at_centres(u: Array, v: Array) -> Float[Array, "nx ny 2"]:
+    return jnp.stack([0.5 * (u[1:] + u[:-1]), 0.5 * (v[:, 1:] + v[:, :-1])], axis=-1)
+
+
+# -- time loop ----------------------------------------------------------------
+
+
+@functools.partial(jax.jit, static_argnames=("static", "n_saves"))
+def advance(
+    static: ProjectionStatic,
+    params: ProjectionParams,
+    state: dict[str, Array],
+    first_step: Int[Array, ""],
+    n_saves: int,
+) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
+    """Advance ``n_saves`` save intervals; see :meth:`solvers.backend.Backend.advance`."""
+    pde = params.pde
+    interval = static.save_every * static.dt
+
+    def one_step(carry, _):
+        u, v, step_count, bad = carry
+        u, v = step(static, pde, u, v)
+        step_count = step_count + 1
+        finite = jnp.isfinite(jnp.sum(u * u) + jnp.sum(v * v))
+        bad = jnp.where((bad == NO_BAD_STEP) & ~finite, step_count, bad)
+        return (u, v, step_count, bad), None
+
+    @jax.checkpoint
+    def one_interval(carry, _):
+        u, v, residual, steady, step_count, bad = carry
+
+        def march(_):
+            (un, vn, count, flag), _ = jax.lax.scan(one_step, (u, v, step_count, bad), None, length=static.save_every)
+            change = jnp.maximum(jnp.max(jnp.abs(un - u)), jnp.max(jnp.abs(vn - v))) / interval
+            return un, vn, change.astype(residual.dtype), count, flag
+
+        if static.steady_tol > 0:
+            # Once steady, the remaining intervals are skipped, not computed.
+            frozen = lambda _: (u, v, residual, step_count + static.save_every, bad)  # noqa: E731
+            u, v, residual, step_count, bad = jax.lax.cond(steady != NOT_CONVERGED, frozen, march, None)
+            steady = jnp.where((steady == NOT_CONVERGED) & (residual < static.steady_tol), step_count, steady)
+        else:
+            u, v, residual, step_count, bad = march(None)
+        return (u, v, residual, steady, step_count, bad), _outputs(static, pde, u, v)
+
+    start = (
+        state["u"],
+        state["v"],
+        state["residual"],
+        state["steady_step"],
+        jnp.asarray(first_step, jnp.int32),
+        jnp.asarray(NO_BAD_STEP, jnp.int32),
+    )
+    (u, v, residual, steady, _, bad), saves = jax.lax.scan(one_interval, start, None, length=n_saves)
+    return {"u": u, "v": v, "residual": residual, "steady_step": steady}, saves, bad
+
+
+@functools.partial(jax.jit, static_argnames=("static",))
+def _outputs(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> dict[str, Array]:
+    return {"velocity": velocity_at_centres(u, v), "pressure": pressure(static, pde, u, v)}
+
+
+# -- back-end -----------------------------------------------------------------
+
+
+def _cell_values(case: Case) -> np.ndarray | Array:
+    """The initial ``(u, v)`` at cell centres, ``[2, nx, ny]``."""
+    if isinstance(case.ic, FamilyIC):
+        dtype = jnp.dtype(case.dtype)
+        axes = [jnp.asarray(x, dtype=dtype) for x in cell_centres(case.grid.n, case.domain.length, case.domain.origin)]
+        coords = tuple(jnp.meshgrid(*axes, indexing="ij"))
+        family = IC_FAMILIES[case.ic.name].load()
+        values = family(coords, case.domain.length, jax.random.key(case.seed), **case.ic.params)
+        return jnp.broadcast_to(jnp.asarray(values, dtype=dtype), (2, *case.grid.n))
+    return initial_state(case)
+
+
+@functools.partial(jax.jit, static_argnames=("static",))
+def _faces(static: ProjectionStatic, cells: Array) -> tuple[Array, Array]:
+    """Face velocities from cell values: averages inside, boundary values imposed, then projected."""
+    u_c, v_c = cells[0], cells[1]
+    u = jnp.concatenate([u_c[:1], 0.5 * (u_c[1:] + u_c[:-1]), u_c[-1:]], axis=0)
+    v = jnp.concatenate([v_c[:, :1], 0.5 * (v_c[:, 1:] + v_c[:, :-1]), v_c[:, -1:]], axis=1)
+    return project(static, u, v)
+
+
+def make_static(case: Case) -> ProjectionStatic:
+    solver = case.solver
+    time = case.time
+    return ProjectionStatic(
+        n=tuple(case.grid.n),
+        length=tuple(case.domain.length),
+        origin=tuple(case.domain.origin),
+        bcs=tuple(Boundary(bc.kind, bc.lower, bc.upper) for bc in case.bcs),
+        t0=time.t0,
+        dt=time.dt,
+        n_steps=time.n_steps,
+        save_every=time.save_every,
+        steady_tol=solver.steady_tol,
+        poisson=solver.poisson,
+        dtype=case.dtype,
+    )
+
+
+def _check_dt(case: Case, static: ProjectionStatic, pde: AbstractPDE) -> None:
+    nu_x, nu_y = (float(c) for c in _viscosity(pde))
+    x_bc, y_bc = static.bcs
+    speeds = [abs(y_bc.lower), abs(y_bc.upper)]
+    speeds += [abs(x_bc.lower), abs(x_bc.upper)] if x_bc.kind == "wall" else [1.5 * abs(x_bc.lower)]
+    limit = case.solver.max_cfl * stable_dt(static.n, static.length, max(nu_x, nu_y), max(speeds))
+    if static.dt > limit:
+        raise CaseError(
+            "time.dt",
+            f"{static.dt:g} exceeds the stable step {limit:.4g} of the explicit projection scheme "
+            f"(n = {static.n}, viscosity {max(nu_x, nu_y):.4g}, wall/inflow speed {max(speeds):g}, "
+            f"max_cfl = {case.solver.max_cfl:g})",
+        )
+
+
+class _Projection:
+    """The ``projection`` back-end (:class:`solvers.backend.Backend`)."""
+
+    def compile(self, case: Case) -> tuple[ProjectionStatic, ProjectionParams]:
+        if case.dtype == "float64" and not jax.config.jax_enable_x64:
+            raise CaseError("dtype", "float64 needs JAX's 64-bit mode: call jax.config.update('jax_enable_x64', True) first")
+        static = make_static(case)
+        pde = make_pde(case)
+        _check_dt(case, static, pde)
+        u0, v0 = _faces(static, jnp.asarray(_cell_values(case), jnp.dtype(case.dtype)))
+        return static, ProjectionParams(pde=pde, u0=u0, v0=v0)
+
+    def outputs(self, case: Case) -> dict[str, int]:
+        return {"velocity": 1, "pressure": 0}
+
+    def coords(self, case: Case) -> tuple[np.ndarray, ...]:
+        return cell_centres(case.grid.n, case.domain.length, case.domain.origin)
+
+    def init(self, static: ProjectionStatic, params: ProjectionParams) -> dict[str, Array]:
+        return {
+            "u": params.u0,
+            "v": params.v0,
+            "residual": jnp.asarray(jnp.inf, params.u0.dtype),
+            "steady_step": jnp.asarray(NOT_CONVERGED, jnp.int32),
+        }
+
+    def snapshot(self, static: ProjectionStatic, params: ProjectionParams, state: dict[str, Array]) -> dict[str, Array]:
+        return _outputs(static, params.pde, state["u"], state["v"])
+
+    def advance(
+        self,
+        static: ProjectionStatic,
+        params: ProjectionParams,
+        state: dict[str, Array],
+        first_step: Int[Array, ""],
+        n_saves: int,
+    ) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
+        return advance(static, params, state, first_step, n_saves)
+
+    def report(self, static: ProjectionStatic, params: ProjectionParams, state: dict[str, Array]) -> str | None:
+        """One line on the steady residual, when the case asked for a steady state."""
+        if static.steady_tol <= 0:
+            return None
+        residual = float(state["residual"])
+        steady = int(state["steady_step"])
+        if steady == NOT_CONVERGED:
+            return (
+                f"projection: not steady by t = {static.t0 + static.n_steps * static.dt:g}: "
+                f"residual max|du/dt| over the last save interval = {residual:.3g} > steady_tol = {static.steady_tol:g}"
+            )
+        return (
+            f"projection: steady at step {steady} (t = {static.t0 + steady * static.dt:g}): "
+            f"residual max|du/dt| over a save interval = {residual:.3g} < steady_tol = {static.steady_tol:g}"
+        )
+
+
+PROJECTION = _Projection()
