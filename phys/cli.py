@@ -21,7 +21,7 @@ from phys._registry import PDES
 from phys.case import Case, CaseError
 from phys.errors import ResumeError
 
-__all__ = ["main", "resolve_case", "parse_overrides", "ALIASES"]
+__all__ = ["main", "resolve_case", "parse_overrides", "parse_sweep", "ALIASES"]
 
 EXIT_BAD_INPUT = 2
 EXIT_SOLVE_FAILED = 1
@@ -139,13 +139,120 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_sweep(case: Case, item: str) -> tuple[str, tuple[float, ...]]:
+    """``"a=1,2,4"`` or ``"a=0.5:2:4"`` (linear) or ``"a=0.1:10:3:log"`` to ``("a", values)``.
+
+    The key is a PDE parameter by its ``--set`` short name (or ``pde.params.NAME``);
+    every value is checked against the case, so a bad one fails before JAX is imported.
+    """
+    key, sep, text = item.partition("=")
+    key = key.strip().removeprefix("pde.params.")
+    parameters = PDES[case.pde.name].parameters
+    if not sep or not key or not text:
+        raise UsageError(f"--sweep {item}: expected key=v1,v2,... or key=start:stop:num[:log]")
+    if key not in parameters:
+        raise UsageError(f"--sweep {key}: not a parameter of PDE '{case.pde.name}'; allowed: {', '.join(parameters)}")
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            log = len(parts) == 4 and parts[3] == "log"
+            if len(parts) not in (3, 4) or (len(parts) == 4 and not log):
+                raise ValueError
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if count < 1 or (log and (start <= 0 or stop <= 0)):
+                raise ValueError
+            values = _spaced(start, stop, count, log)
+        else:
+            values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--sweep {item}: expected key=v1,v2,... or key=start:stop:num[:log] "
+            "(num a positive integer, log with positive ends)"
+        ) from None
+    for value in values:
+        case.with_updates({f"pde.params.{key}": value})  # CaseError names the field
+    return key, values
+
+
+def _spaced(start: float, stop: float, count: int, log: bool) -> tuple[float, ...]:
+    """``count`` values from ``start`` to ``stop`` (both included), evenly or geometrically spaced."""
+    import math
+
+    if count == 1:
+        return (start,)
+    if log:
+        ratio = math.log(stop / start) / (count - 1)
+        return tuple(start * math.exp(ratio * i) if i < count - 1 else stop for i in range(count))
+    return tuple(start + (stop - start) * i / (count - 1) if i < count - 1 else stop for i in range(count))
+
+
+def _ensemble_from_args(case: Case, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The runner's ``ensemble`` options, or None for a plain single run."""
+    sweep: dict[str, tuple[float, ...]] = {}
+    for item in args.sweep or []:
+        key, values = parse_sweep(case, item)
+        if key in sweep:
+            raise UsageError(f"--sweep {key}: given twice")
+        sweep[key] = values
+    if args.batch is not None and args.batch < 1:
+        raise UsageError(f"--batch: must be a positive integer, got {args.batch}")
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError(f"--chunk: must be a positive integer, got {args.chunk}")
+    shard = None
+    if args.shard is not None:
+        index, sep, count = args.shard.partition("/")
+        if not (sep and index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
+            raise UsageError(f"--shard {args.shard}: expected i/N with 0 <= i < N")
+        shard = (int(index), int(count))
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if any(v is not None for v in explicit) and not args.distributed:
+        raise UsageError("--coordinator, --num-processes and --process-id need --distributed")
+    if not (sweep or args.batch is not None or args.chunk is not None or shard or args.distributed):
+        return None
+    size = (args.batch or 1) * _product(len(v) for v in sweep.values())
+    if shard is not None and shard[1] > size:
+        raise UsageError(f"--shard {args.shard}: {shard[1]} shards for an ensemble of {size} trajectories")
+    distributed = None
+    if args.distributed:
+        distributed = {
+            "coordinator_address": args.coordinator,
+            "num_processes": args.num_processes,
+            "process_id": args.process_id,
+        }
+    return {"batch": args.batch, "sweep": sweep, "chunk": args.chunk, "shard": shard, "distributed": distributed}
+
+
+def _product(values: Any) -> int:
+    result = 1
+    for value in values:
+        result *= value
+    return result
+
+
+def _with_initial_file(case: Case, args: argparse.Namespace) -> Case:
+    """``--ic FILE [--ic-time T]``: start from a snapshot of the case's state fields in FILE."""
+    if args.ic is None:
+        if args.ic_time is not None:
+            raise UsageError("--ic-time: needs --ic FILE.h5")
+        return case
+    if not Path(args.ic).is_file():
+        raise UsageError(f"--ic {args.ic}: file not found")
+    ic: dict[str, Any] = {"kind": "file", "path": args.ic}
+    if args.ic_time is not None:
+        ic["time"] = args.ic_time
+    return case.with_updates({"ic": ic})
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    case = _case_from_args(args)
+    case = _with_initial_file(_case_from_args(args), args)
+    if args.xdmf and case.n_dims == 0:
+        raise UsageError(f"--xdmf: case '{case.name}' has no space, and XDMF describes fields on a grid")
     out = Path(args.out) if args.out else Path(f"{case.name}.h5")
     if not out.parent.is_dir():
         raise UsageError(f"--out {out}: directory {out.parent} does not exist")
     if args.saves_per_block is not None and args.saves_per_block < 1:
         raise UsageError(f"--saves-per-block: must be a positive integer, got {args.saves_per_block}")
+    ensemble = _ensemble_from_args(case, args)
     runner = _runner()
     try:
         path = runner(
@@ -155,16 +262,73 @@ def _cmd_run(args: argparse.Namespace) -> int:
             plot=Path(args.plot) if args.plot else None,
             xdmf=args.xdmf,
             saves_per_block=args.saves_per_block,
+            **({"ensemble": ensemble} if ensemble is not None else {}),
         )
     except ResumeError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
+        # Shards and ranks write OUT.shard<i>.h5 / OUT.rank<p>.h5 (solvers/run.py).
+        split = ensemble is not None and (ensemble["shard"] is not None or ensemble["distributed"] is not None)
+        partial = out.with_name(f"{out.stem}.*{out.suffix}.tmp") if split else Path(f"{out}.tmp")
         print(
-            f"phys: interrupted; partial output kept in {out}.tmp, run again with --resume to continue",
+            f"phys: interrupted; partial output kept in {partial}, run again with --resume to continue",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     print(f"wrote {path}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from phys.io.merge import merge
+
+    for name in args.files:
+        if not Path(name).is_file():
+            raise UsageError(f"file not found: {name}")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    try:
+        path = merge(args.files, out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def _trainer(name: str = "pinn") -> Any:
+    """The training back-end module (``configure``, ``run``, ``SETTINGS``); importing it imports no JAX."""
+    for entry in entry_points(group="physax.trainers"):
+        if entry.name == name:
+            return entry.load()
+    raise UsageError(f"no training back-end '{name}' is installed (entry point group physax.trainers)")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    trainer = _trainer()
+    # --set items naming a training setting go to the trainer, the rest to the case.
+    settings: dict[str, Any] = {}
+    case_items = []
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if sep and key.strip() in trainer.SETTINGS:
+            settings[key.strip()] = _parse_value(value)
+        else:
+            case_items.append(item)
+    args.set = case_items
+    case = _case_from_args(args)
+    if args.steps is not None and args.steps < 0:
+        raise UsageError(f"--steps: must be a non-negative integer, got {args.steps}")
+    config = trainer.configure(case, method=args.method, preset_name=args.preset, steps=args.steps, settings=settings)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    try:
+        metrics = trainer.run(case, config, out, resume=args.resume)
+    except KeyboardInterrupt:
+        print(f"phys: interrupted; the last checkpoint is in {out}, run again with --resume to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"wrote {out}: rel_l2 = {metrics['rel_l2']:.3e} after {metrics['steps']} steps in {metrics['wall_s']:.1f} s")
     return 0
 
 
@@ -201,7 +365,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"file not found: {path}")
-    print(f"wrote {write_xdmf(path)}")
+    try:
+        print(f"wrote {write_xdmf(path)}")
+    except ValueError as error:  # a file XDMF cannot describe: one line, not a traceback
+        raise UsageError(str(error)) from None
     return 0
 
 
@@ -228,7 +395,44 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="PNG", help="also write a picture of the solution")
     run.add_argument("--xdmf", action="store_true", help="also write an XDMF sidecar for ParaView")
     run.add_argument("--saves-per-block", type=int, help="snapshots per compiled block (write and resume unit)")
+    run.add_argument("--ic", metavar="FILE.h5", help="start from the last snapshot of the state fields in FILE.h5")
+    run.add_argument("--ic-time", type=float, metavar="T", help="with --ic: the snapshot saved at time T instead")
+    ensemble = run.add_argument_group("ensembles (see docs/slurm.md)")
+    ensemble.add_argument("--batch", type=int, metavar="B", help="B trajectories, seeds bits(fold_in(key(SEED), i))")
+    ensemble.add_argument("--sweep", action="append", metavar="KEY=VALUES",
+                          help="vary a PDE parameter: a=1,2,4 or a=start:stop:num[:log]; outer product with --batch")
+    ensemble.add_argument("--chunk", type=int, metavar="K", help="solve K trajectories at a time (device memory)")
+    ensemble.add_argument("--shard", metavar="i/N", help="run the i-th of N slices of the ensemble (job arrays)")
+    ensemble.add_argument("--distributed", action="store_true",
+                          help="jax.distributed over processes (SLURM/Open MPI detected); writes OUT.rank<i>.h5")
+    ensemble.add_argument("--coordinator", metavar="HOST:PORT", help="with --distributed: the coordinator's address")
+    ensemble.add_argument("--num-processes", type=int, help="with --distributed: number of processes")
+    ensemble.add_argument("--process-id", type=int, help="with --distributed: this process's rank")
     run.set_defaults(func=_cmd_run)
+
+    merge = sub.add_parser("merge", help="join the per-rank / per-shard files of an ensemble into one")
+    merge.add_argument("files", nargs="+")
+    merge.add_argument("--out", required=True, help="merged HDF5 file")
+    merge.set_defaults(func=_cmd_merge)
+
+    train_help = (
+        "train a PINN on a case and compare it with the solver's solution; writes DIR/model.eqx, "
+        "DIR/prediction.h5, DIR/metrics.json and DIR/training.png. Training settings (width, depth, "
+        "lbfgs_steps, n_residual, n_chunks, learning_rate, ...) are set with --set like case fields. "
+        "Patent notice: --method causal is the causal training of Wang, Sankaran & Perdikaris (2022), "
+        "protected by a patent of the University of Pennsylvania; its authors state it cannot be used "
+        "for commercial purposes."
+    )
+    train = sub.add_parser("train", help="train a PINN on a case (plain or causal)", description=train_help)
+    case_arguments(train)
+    train.add_argument("--method", default="pinn", choices=("pinn", "causal"),
+                       help="plain PINN, or causal training (patented, research use only; see above)")
+    train.add_argument("--steps", type=int, help="Adam steps (default: the preset's)")
+    train.add_argument("--preset", default="cpu", choices=("cpu", "paper"),
+                       help="cpu: minutes on a CPU; paper: the published configuration, for GPUs")
+    train.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    train.add_argument("--resume", action="store_true", help="continue from DIR's checkpoint")
+    train.set_defaults(func=_cmd_train)
 
     validate = sub.add_parser("validate", help="check an HDF5 output against the schema")
     validate.add_argument("file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,8 +51,9 @@ def solve(case: Case) -> Fields:
     static, params = backend.compile(case)
     state = backend.init(static, params)
     first = backend.snapshot(static, params, state)
-    _, saves, bad = backend.advance(static, params, state, jnp.asarray(0, jnp.int32), static.n_saves - 1)
+    last, saves, bad = backend.advance(static, params, state, jnp.asarray(0, jnp.int32), static.n_saves - 1)
     check_finite(static, int(bad))
+    _report(backend, static, params, last)
     trajectory = {
         name: np.concatenate([np.asarray(first[name])[None], np.asarray(saves[name])]) for name in first
     }
@@ -69,6 +71,9 @@ def run_case(
     resume: bool = False,
     saves_per_block: int | None = None,
     on_block: Callable[[int, int], None] | None = None,
+    ensemble: Any = None,
+    chunk: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> Path:
     """Solve ``case`` and write it to ``out`` (HDF5), block by block.
 
@@ -77,9 +82,20 @@ def run_case(
     solver state saved with its last block; block boundaries do not depend on
     where a run stopped, so a resumed file equals an uninterrupted one bit for
     bit. ``on_block(written, total)`` is called after each block (progress).
+
+    With ``ensemble`` (a :class:`solvers.ensemble.Ensemble`) it writes that
+    ensemble's trajectories (``chunk`` at a time, its ``shard = (i, N)``
+    slice) instead: see :func:`solvers.ensemble.run_ensemble`.
     """
     from phys.io import TrajectoryWriter
 
+    if ensemble is not None:
+        from solvers.ensemble import run_ensemble  # imports this module: imported late
+
+        return run_ensemble(
+            case, ensemble, out, resume=resume, chunk=chunk, shard=shard,
+            saves_per_block=saves_per_block, on_block=on_block,
+        )
     out = Path(out)
     backend = backend_for(case)
     static, params = backend.compile(case)
@@ -126,7 +142,16 @@ def run_case(
         _append(writer, saves, state, step)
         if on_block is not None:
             on_block(writer.n_written, static.n_saves)
+    _report(backend, static, params, state)
     return writer.finalize()
+
+
+def _report(backend: Backend, static: Any, params: Any, state: dict[str, Any]) -> None:
+    """A back-end's optional closing line (e.g. a steady residual, ``report(static, params, state)``), on stderr."""
+    report = getattr(backend, "report", None)
+    line = report(static, params, state) if report is not None else None
+    if line:
+        print(line, file=sys.stderr)
 
 
 def _append(writer: Any, saves: dict[str, np.ndarray], state: dict[str, Any] | None, step: int | None) -> None:
