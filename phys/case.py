@@ -618,7 +618,7 @@ class Case(_Part):
         solver = data.get("solver")
         if isinstance(solver, dict) and "method" not in solver and name in PDES:
             # A scheme's settings without its name: the PDE's default scheme.
-            data["solver"] = {"method": PDES[name].solver, **solver}
+            data["solver"] = {"method": _default_method(name, data.get("bcs")), **solver}
         n_dims = PDES[name].n_dims if name in PDES else None
         if n_dims == 0:
             # Without space there is no grid, domain or BC: spelled out empty,
@@ -660,7 +660,8 @@ class Case(_Part):
         if len(self.bcs) != n_dims:
             raise CaseError("bcs", f"needs one boundary condition per axis ({n_dims}), got {len(self.bcs)}")
         if self.solver is None:
-            default = {cls.model_fields["method"].default: cls for cls in SOLVERS}[signature.solver]
+            method = _default_method(self.pde.name, self.bcs)
+            default = {cls.model_fields["method"].default: cls for cls in SOLVERS}[method]
             object.__setattr__(self, "solver", default())
         self.solver.check(self)
         family = IC_FAMILIES.get(self.ic.name) if isinstance(self.ic, FamilyIC) else None
@@ -726,6 +727,16 @@ class Case(_Part):
                 raise CaseError(path, "unknown field")
             node[keys[-1]] = value
         return Case(**data)
+
+
+def _default_method(pde: str, bcs: Any) -> str:
+    """The PDE's default scheme; a spectral default gives way to finite differences on bounded axes."""
+    method = PDES[pde].solver
+    items = bcs if isinstance(bcs, (list, tuple)) else [bcs] if bcs is not None else []
+    kinds = {item.get("kind") if isinstance(item, dict) else getattr(item, "kind", None) for item in items}
+    if method == "etdrk" and kinds - {"periodic", None}:
+        return "finite-difference"
+    return method
 
 
 def _nested_shape(values: Any) -> tuple[int, ...]:

@@ -73,6 +73,11 @@ class OdeStatic(NamedTuple):
     def save_times(self) -> np.ndarray:
         return self.t0 + self.dt * np.arange(self.n_saves)
 
+    @property
+    def failure_hint(self) -> str:
+        # Steps here are save intervals with adaptive substeps: dt is not the knob.
+        return f"(steps count save intervals of {self.dt:g}) tighten rtol/atol (now {self.rtol:g}/{self.atol:g})"
+
 
 def compile_ode(case: Case, key: jax.Array | None = None) -> tuple[OdeStatic, Params]:
     """Split a 0-D ``case`` into its static part and its arrays (``u0`` shaped ``[fields]``)."""

@@ -27,9 +27,11 @@ def check_finite(static: Any, bad_step: int) -> None:
     """Raise :class:`SolveError` naming the step and time if the solve went non-finite."""
     if bad_step != NO_BAD_STEP:
         time = static.t0 + bad_step * static.dt
+        # A back-end whose "step" is not a fixed time step says what to change instead.
+        hint = getattr(static, "failure_hint", None) or f"reduce dt (now {static.dt:g})"
         raise SolveError(
             f"solution became non-finite (NaN or overflow) at step {bad_step} (t = {time:.6g}); "
-            f"reduce dt (now {static.dt:g}) or check the case's parameters",
+            f"{hint} or check the case's parameters",
             step=bad_step,
             time=time,
         )

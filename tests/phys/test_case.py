@@ -110,3 +110,17 @@ def test_unknown_top_level_field_is_named() -> None:
 def test_invalid_json_is_one_line() -> None:
     with pytest.raises(CaseError, match=r"^not valid JSON: "):
         Case.from_json("{not json")
+
+
+def test_a_case_without_a_scheme_gets_one_that_fits_its_boundaries() -> None:
+    from cases import get
+
+    bounded = get("burgers").to_dict()
+    del bounded["solver"]
+    assert Case(**bounded).solver.method == "finite-difference"
+    bounded["solver"] = {"order": 2}  # settings without a method name
+    assert Case(**bounded).solver.method == "finite-difference" and Case(**bounded).solver.order == 2
+    periodic = KS.to_dict()
+    del periodic["solver"]
+    assert Case(**periodic).solver.method == "etdrk"
+    assert Case(**periodic).sha256() == KS.sha256()  # the filled-in default is what is hashed
