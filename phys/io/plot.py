@@ -31,7 +31,7 @@ _SNAPSHOTS_INCHES = (10.0, 4.5)
 
 
 def plot_file(h5_path: str | Path, png_path: str | Path, field: str | None = None, trajectory: int = 0) -> Path:
-    """Draw ``field`` (default: the first one in the file) of ``trajectory`` into ``png_path``."""
+    """Draw ``field`` (default: vorticity, else velocity, else the first field) of ``trajectory`` into ``png_path``."""
     h5_path, png_path = Path(h5_path), Path(png_path)
     with open_h5(h5_path) as file:
         if not names(file["dimensions"].attrs, "spatial_dims"):
@@ -64,7 +64,9 @@ def _load(file: h5py.File, path: Path, field: str | None, trajectory: int) -> tu
     fields = field_datasets(file)
     if not fields:
         raise ValueError(f"{path}: the file holds no fields")
-    field = next(iter(fields)) if field is None else field
+    if field is None:
+        # Flows read best as vorticity, else as speed; other files by their first field.
+        field = next((name for name in ("vorticity", "velocity") if name in fields), next(iter(fields)))
     if field not in fields:
         raise ValueError(f"{path}: no field '{field}'; available fields: {', '.join(sorted(fields))}")
     order, dataset = fields[field]
