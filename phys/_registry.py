@@ -36,6 +36,8 @@ class Signature:
     fields: tuple[str, ...] = ()
     n_dims: int | None = None  # None: any dimension
     solver: str = "etdrk"  # the scheme a case gets when it names none (``phys.case.SOLVERS``)
+    # The class defines ``advection_velocity(d)``, so a case may ask for a CFL-adaptive step (``solver.cfl``).
+    advection_velocity: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
@@ -123,6 +125,7 @@ PDES: Mapping[str, Signature] = MappingProxyType(
             },
             fields=("vorticity",),
             n_dims=2,
+            advection_velocity=True,
         ),
         "lorenz": Signature(
             name="lorenz",

@@ -366,6 +366,10 @@ class Time(_Part):
         return self.n_steps // self.save_every + 1
 
 
+# ``save_every`` squared must stay below 2**31 (see ``Etdrk.check``).
+_CFL_MAX_SAVE_EVERY = 46340
+
+
 class Etdrk(_Part):
     """Exponential time differencing Runge-Kutta on a Fourier grid (periodic axes only)."""
 
@@ -376,6 +380,12 @@ class Etdrk(_Part):
     # Trefethen 2005 use 32 on a half circle for real symbols; we use the full
     # circle so complex symbols, from odd derivatives, are exact too).
     contour_points: int = 64
+    # Adaptive step (None: fixed ``time.dt``). Each save interval is split into
+    # the fewest equal steps with ``dt * max_x sum_i |a_i| / dx_i <= cfl`` (``a``
+    # the PDE's ``advection_velocity``) at the interval's start; ``time.dt`` is
+    # then the largest step allowed. Left out of the JSON (and hash) when None.
+    # Its coefficients are series, not contour integrals: contour_points is unused.
+    cfl: float | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("order")
     @classmethod
@@ -391,11 +401,34 @@ class Etdrk(_Part):
             raise ValueError(f"must be at least 8, got {points}")
         return points
 
+    @field_validator("cfl")
+    @classmethod
+    def _cfl(cls, cfl: float | None) -> float | None:
+        if cfl is not None and not (math.isfinite(cfl) and cfl > 0):
+            raise ValueError(f"must be a positive number (or null for a fixed dt), got {cfl}")
+        return cfl
+
     def check(self, case: Case) -> None:
         """Raise :class:`CaseError` if this scheme cannot solve ``case``."""
         for axis, bc in enumerate(case.bcs):
             if bc.kind != "periodic":
                 raise CaseError(f"bcs[{axis}].kind", f"solver 'etdrk' is spectral and needs 'periodic', got '{bc.kind}'")
+        if self.cfl is not None:
+            if not PDES[case.pde.name].advection_velocity:
+                able = ", ".join(name for name, signature in PDES.items() if signature.advection_velocity)
+                raise CaseError(
+                    "solver.cfl",
+                    f"PDE '{case.pde.name}' defines no advection velocity, so its step cannot follow a CFL number; "
+                    f"use a fixed dt (cfl null) or a PDE that does: {able}",
+                )
+            # Failed substeps are reported in whole steps of dt (an int32 count,
+            # substep * steps-per-save must not overflow): see solvers.rollout.
+            if case.time.save_every > _CFL_MAX_SAVE_EVERY:
+                raise CaseError(
+                    "time.save_dt",
+                    f"an adaptive (cfl) run allows at most {_CFL_MAX_SAVE_EVERY} steps dt per save interval, "
+                    f"got {case.time.save_every}; raise dt",
+                )
 
 
 class FiniteDifference(_Part):

@@ -41,6 +41,15 @@ class Static(NamedTuple):
     dealias: bool
     contour_points: int
     dtype: str
+    # Adaptive step's CFL number (``Etdrk.cfl``); None: every step is ``dt``.
+    cfl: float | None = None
+
+    @property
+    def failure_hint(self) -> str | None:
+        """What to change when a solve fails (:func:`solvers.solve.check_finite`); None: reduce dt."""
+        if self.cfl is None:
+            return None
+        return f"reduce solver.cfl (now {self.cfl:g}; steps are counted in units of dt = {self.dt:g}, the largest allowed)"
 
     @property
     def n_saves(self) -> int:
@@ -156,5 +165,6 @@ def compile_case(case: Case, key: jax.Array | None = None) -> tuple[Static, Para
         dealias=case.solver.dealias,
         contour_points=case.solver.contour_points,
         dtype=case.dtype,
+        cfl=case.solver.cfl,
     )
     return static, Params(pde=make_pde(case), u0=initial_state(case, key))

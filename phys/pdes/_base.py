@@ -92,6 +92,13 @@ class AbstractPDE(eqx.Module):
         """
         return {field: d(field) for field in self.fields}
 
+    # Optional: a PDE that transports its fields defines
+    # ``advection_velocity(self, d) -> tuple[Array, ...]``, the pointwise velocity
+    # (one component per axis) that carries them. A grid solver then bounds its
+    # step by a CFL number, ``dt * max_x sum_i |a_i| / dx_i`` (``solver.cfl``);
+    # the registry's ``advection_velocity`` flag says the class has it.
+    advection_velocity = None
+
     @classmethod
     def output_tensor_orders(cls) -> dict[str, int]:
         return dict(cls.output_orders) if cls.output_orders is not None else {f: 0 for f in cls.fields}

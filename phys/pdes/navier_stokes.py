@@ -137,6 +137,10 @@ class NavierStokes2D(AbstractPDE):
         v = d("vorticity", (1, 0), laplacian_power=-1)
         return u, v
 
+    def advection_velocity(self, d: Derivatives) -> tuple[Array, Array]:
+        """The velocity that carries the vorticity, for a CFL-limited step: ``(u, v)``."""
+        return self.velocity(d)
+
     def body_force(self, d: Derivatives) -> Array:
         """``f_x = A sin(k y)``, the Kolmogorov force on the momentum equation."""
         return self.forcing_amplitude * jnp.sin(self.forcing_wavenumber * d.coordinates[1])
