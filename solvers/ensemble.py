@@ -48,7 +48,7 @@ from phys.case import Case, CaseError
 from phys.compile import initial_state
 from phys.errors import ResumeError, SolveError
 from solvers.backend import NO_BAD_STEP, Backend, backend_for
-from solvers.solve import default_saves_per_block
+from solvers.solve import default_saves_per_block, failure_hint
 
 __all__ = ["Ensemble", "derive_seeds", "shard_range", "solve_ensemble", "run_ensemble", "MESH_AXIS"]
 
@@ -528,7 +528,7 @@ def _nan_error(case: Case, ensemble: Ensemble, static: Any, trajectory: int, bad
     swept = "".join(f", {name} = {v[trajectory]:g}" for name, v in ensemble.values(case).items())
     return SolveError(
         f"trajectory {trajectory} (seed {int(ensemble.seeds(case)[trajectory])}{swept}) became non-finite "
-        f"(NaN or overflow) at step {bad_step} (t = {time:.6g}); reduce dt (now {static.dt:g}) or check its parameters",
+        f"(NaN or overflow) at step {bad_step} (t = {time:.6g}); {failure_hint(static)} or check its parameters",
         step=bad_step,
         time=time,
     )

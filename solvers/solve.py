@@ -23,12 +23,16 @@ __all__ = ["solve", "run_case", "check_finite", "default_saves_per_block"]
 _STEPS_PER_BLOCK = 2048
 
 
+def failure_hint(static: Any) -> str:
+    """What to change after a blow-up; a back-end whose "step" is not a fixed time step says so itself."""
+    return getattr(static, "failure_hint", None) or f"reduce dt (now {static.dt:g})"
+
+
 def check_finite(static: Any, bad_step: int) -> None:
     """Raise :class:`SolveError` naming the step and time if the solve went non-finite."""
     if bad_step != NO_BAD_STEP:
         time = static.t0 + bad_step * static.dt
-        # A back-end whose "step" is not a fixed time step says what to change instead.
-        hint = getattr(static, "failure_hint", None) or f"reduce dt (now {static.dt:g})"
+        hint = failure_hint(static)
         raise SolveError(
             f"solution became non-finite (NaN or overflow) at step {bad_step} (t = {time:.6g}); "
             f"{hint} or check the case's parameters",
