@@ -31,6 +31,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import jaxlib
 
 import cases
 from solvers.projection import PROJECTION, stable_dt
@@ -66,16 +67,17 @@ def steps_per_second(n: int, poisson: str, steps: int, repeats: int) -> tuple[fl
     return steps / median, (max(times) - min(times)) / median
 
 
-def section(rows: list[tuple[int, str, float, float]], steps: int, repeats: int) -> str:
+def section(rows: list[tuple[int, str, float, float]], steps: int, repeats: int, wall: float) -> str:
     device = jax.devices()[0]
     lines = [
         START,
         "## Lid-driven cavity (projection solver)",
         "",
-        f"{datetime.date.today().isoformat()}, {platform.machine()} {device.platform} "
-        f"({os.cpu_count()} CPUs visible, shared; load average {os.getloadavg()[0]:.1f} at the end), "
-        f"jax {jax.__version__}, float32, Re = 100, "
-        f"{steps} steps per run, median of {repeats} after a warm-up. "
+        f"{datetime.date.today().isoformat()}, {platform.machine()} {device.platform} (no GPU lent; "
+        f"{os.cpu_count()} CPUs visible, shared; load average {os.getloadavg()[0]:.1f} at the end), "
+        f"python {platform.python_version()}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, float32, Re = 100, "
+        f"{steps} steps per run (one jitted `lax.scan`, one save at the end), median of {repeats} after a warm-up "
+        f"(compile excluded), `jax.block_until_ready`; spread = (max - min) / median. Whole script: {wall:.0f} s. "
         "Produced by `bench/bench_cavity.py`.",
         "",
         "| cells | Poisson solve | steps / s | ms / step | spread |",
@@ -105,8 +107,9 @@ def main() -> None:
     args = parser.parse_args()
     steps = args.steps or (200 if args.quick else 2000)
     repeats = args.repeats or (3 if args.quick else 7)
+    wall0 = time.perf_counter()
     rows = [(n, poisson, *steps_per_second(n, poisson, steps, repeats)) for n in SIZES for poisson in ("dct", "fft")]
-    text = section(rows, steps, repeats)
+    text = section(rows, steps, repeats, time.perf_counter() - wall0)
     print(text)
     if args.write if args.write is not None else not args.quick:
         write(text)
