@@ -73,7 +73,7 @@ BAD = [
     (
         ["run", "ks", "--set", "nu=0.1"],
         "phys: error: --set nu: unknown key; allowed: n, dt, t0, t_end, save_dt, length, origin, dtype, seed, order, dealias, "
-        "contour_points, a, b, c, a top-level field such as bcs, or a dotted path such as time.dt",
+        "contour_points, cfl, a, b, c, a top-level field such as bcs, or a dotted path such as time.dt",
     ),
     (
         ["run", "ks", "--set", "pde.params.nu=0.1"],

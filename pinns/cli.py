@@ -1,0 +1,111 @@
+"""The PINN back-end of ``phys train`` (registered as the ``physax.trainers`` entry point ``pinn``).
+
+Importing this module does not import JAX: ``phys train`` first calls
+:func:`configure` (settings validated, one-line errors), then :func:`run`.
+
+Outputs in ``DIR``: ``model.eqx`` (the trained network, equinox
+serialisation; ``metrics.json`` holds the config that rebuilds its skeleton),
+``prediction.h5`` (the network on the solver's grid and saved times, our HDF5
+schema, fields named as the solver names them), ``metrics.json`` (``rel_l2``
+against the solver's solution over all saved times, ``steps``, ``wall_s``,
+``method``, ``case_sha256``, the config and the history) and ``training.png``.
+Checkpoints go to ``DIR/checkpoint.eqx``; ``--resume`` continues from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from phys.case import Case, CaseError
+from pinns.config import METHODS, PRESETS, TrainConfig, preset
+
+__all__ = ["SETTINGS", "METHODS", "PRESETS", "check_supported", "configure", "run"]
+
+# Training settings `--set` accepts, by name (the rest of `--set` goes to the case).
+SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "method")
+
+# What pinns.train handles now: space-time PDEs of the form u_t = L u + N(u)
+# whose fluxes are pointwise, with these boundary kinds.
+_BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann")
+_UNSUPPORTED_PDES = {
+    "navier-stokes-2d": "its vorticity form needs an inverse Laplacian, which autodiff at points cannot give",
+    "navier-stokes-vp": "a pressure output and wall conditions are not implemented in the PINN trainer yet",
+}
+
+
+def check_supported(case: Case) -> None:
+    """Raise :class:`CaseError` naming the field if the PINN trainer cannot train ``case``."""
+    if case.pde.name in _UNSUPPORTED_PDES:
+        raise CaseError("pde.name", f"PINN training of '{case.pde.name}' is not supported: {_UNSUPPORTED_PDES[case.pde.name]}")
+    if case.n_dims == 0:
+        raise CaseError("pde.name", f"'{case.pde.name}' has no space axis; PINN training needs a PDE in space and time")
+    for axis, bc in enumerate(case.bcs):
+        if bc.kind not in _BOUNDARY_KINDS:
+            raise CaseError(f"bcs[{axis}].kind", f"PINN training supports {', '.join(_BOUNDARY_KINDS)}, got '{bc.kind}'")
+
+
+def configure(case: Case, *, method: str, preset_name: str, steps: int | None, settings: dict[str, Any]) -> TrainConfig:
+    """The run's config: the preset for ``case``, then ``steps`` and ``settings``; raises :class:`CaseError`."""
+    if method not in METHODS:
+        raise CaseError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    check_supported(case)
+    config = preset(preset_name, case.name, method)
+    changes = dict(settings)
+    if steps is not None:
+        changes["steps"] = steps
+    return config.replace(**changes) if changes else config
+
+
+def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> dict[str, Any]:
+    """Train, then write ``out/{model.eqx, prediction.h5, metrics.json, training.png}``; returns the metrics."""
+    import jax
+
+    if case.dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    import equinox as eqx
+    import numpy as np
+
+    from phys.io import TrajectoryWriter
+    from pinns.plot import plot_training
+    from pinns.train import CheckpointError, train
+    from solvers.solve import solve
+
+    out.mkdir(parents=True, exist_ok=True)
+    reference = solve(case)
+    try:
+        result = train(case, config, reference=reference, checkpoint_dir=out, resume=resume)
+    except CheckpointError as error:
+        raise CaseError("resume", str(error)) from None
+    eqx.tree_serialise_leaves(out / "model.eqx", result.model)
+
+    assert result.prediction is not None
+    names = case.fields
+    writer = TrajectoryWriter.create(
+        out / "prediction.h5",
+        case,
+        tensor_order={name: 0 for name in names},
+        n_trajectories=1,
+        times=reference.time,
+        coords=tuple(reference.coords.values()),
+    )
+    writer.append({name: result.prediction[None, ..., i] for i, name in enumerate(names)})
+    writer.finalize()
+
+    metrics = {
+        "rel_l2": result.rel_l2,
+        "steps": result.steps,
+        "wall_s": result.wall_s,
+        "method": config.method,
+        "case": case.name,
+        "case_sha256": case.sha256(),
+        "device": jax.devices()[0].device_kind,
+        "config": config.to_dict(),
+        "history": result.history,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    reference_values = np.stack([reference[name][0] for name in names], axis=-1)
+    plot_training(out / "training.png", result.history, result.prediction, reference_values, reference, names[0])
+    return metrics

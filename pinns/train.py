@@ -1,0 +1,426 @@
+"""Train a PINN on a ``phys`` case: Adam, then L-BFGS, with checkpoints and a solver reference.
+
+The problem comes from the case alone: the PDE (``phys/pdes``, residual by
+:mod:`pinns.residual`), the space-time box ``[t0, t_end] x domain``, the
+initial condition on the case's grid, and the boundary conditions (periodic
+axes get an exact periodic embedding, so they need no loss term; Dirichlet and
+Neumann axes get a boundary term). The reference is the solver's solution of
+the same case (:func:`solvers.solve`): every ``eval_every`` steps the relative
+L2 error over all saved times on the solver's grid is recorded.
+
+Each Adam step draws fresh collocation points from ``fold_in(key, step)``:
+time stratified into the causal chunks, space uniform. The run is a pure
+function of the case, the config and the step, so a run resumed from a
+checkpoint reproduces an uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from phys.case import Case
+from phys.compile import grid_coordinates, initial_state, make_pde
+from phys.fields import Fields
+from phys.pdes._base import AbstractPDE
+from pinns.config import TrainConfig
+from pinns.losses import causal_residual_loss, causal_weights, chunk_losses, balanced_weights, mean_square, next_causal_eps
+from pinns.nets import make_network
+from pinns.residual import derivative, residuals
+
+__all__ = ["CheckpointError", "Problem", "TrainState", "TrainResult", "make_problem", "init_state", "train", "predict", "relative_l2"]
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed: it belongs to another case or config."""
+
+
+CHECKPOINT = "checkpoint.eqx"
+CHECKPOINT_INFO = "checkpoint.json"
+
+
+class Problem(eqx.Module):
+    """What the losses need from a case, as arrays and static settings."""
+
+    pde: AbstractPDE
+    ic_points: Float[Array, "n d"]
+    ic_values: Float[Array, "n fields"]
+    lower: tuple[float, ...] = eqx.field(static=True)  # (t0, x0, ...)
+    upper: tuple[float, ...] = eqx.field(static=True)  # (t_end, x0 + L, ...)
+    bcs: tuple[tuple[str, float, float], ...] = eqx.field(static=True)  # per space axis (kind, lower, upper)
+    names: tuple[str, ...] = eqx.field(static=True)
+
+
+def make_problem(case: Case) -> Problem:
+    """The PINN problem of ``case``: box, IC on the case's grid, BCs."""
+    dtype = jnp.dtype(case.dtype)
+    u0 = initial_state(case)  # [fields, *n]
+    coords = grid_coordinates(case)
+    mesh = jnp.meshgrid(*[jnp.asarray(c, dtype) for c in coords], indexing="ij")
+    space = jnp.stack([m.reshape(-1) for m in mesh], axis=1)
+    t0 = jnp.full((space.shape[0], 1), case.time.t0, dtype)
+    lower = (case.time.t0, *case.domain.origin)
+    upper = (case.time.t_end, *(o + length for o, length in zip(case.domain.origin, case.domain.length)))
+    return Problem(
+        pde=make_pde(case),
+        ic_points=jnp.concatenate([t0, space], axis=1),
+        ic_values=u0.reshape(u0.shape[0], -1).T,
+        lower=tuple(float(v) for v in lower),
+        upper=tuple(float(v) for v in upper),
+        bcs=tuple((bc.kind, float(bc.lower), float(bc.upper)) for bc in case.bcs),
+        names=case.fields,
+    )
+
+
+class TrainState(eqx.Module):
+    """Everything a checkpoint holds; the run continues from it bit for bit."""
+
+    model: eqx.Module
+    adam_state: Any
+    lbfgs_state: Any
+    step: Array
+    eps: Array
+    weights: dict[str, Array]
+
+
+@dataclass
+class TrainResult:
+    model: eqx.Module
+    history: list[dict[str, Any]]
+    rel_l2: float
+    steps: int
+    wall_s: float
+    prediction: np.ndarray | None = None  # [T, *n, fields] on the reference grid
+
+
+# -- setup --------------------------------------------------------------------
+
+
+def _network(problem: Problem, config: TrainConfig, key: PRNGKeyArray, dtype: jnp.dtype) -> eqx.Module:
+    periods = (None,) + tuple(
+        (hi - lo) if kind == "periodic" else None for (kind, _, _), lo, hi in zip(problem.bcs, problem.lower[1:], problem.upper[1:])
+    )
+    return make_network(
+        key,
+        lower=problem.lower,
+        upper=problem.upper,
+        n_out=len(problem.names),
+        periods=periods,
+        architecture=config.architecture,
+        width=config.width,
+        depth=config.depth,
+        activation=config.activation,
+        n_modes=config.n_modes,
+        fourier=(config.fourier_features, config.fourier_scale) if config.fourier_features else None,
+        factorize=(config.factorize_mu, config.factorize_sigma) if config.factorize else None,
+        dtype=dtype,
+    )
+
+
+def _term_names(problem: Problem) -> tuple[str, ...]:
+    boundary = any(kind != "periodic" for kind, _, _ in problem.bcs)
+    return ("initial", "residual") + (("boundary",) if boundary else ())
+
+
+def _adam(config: TrainConfig) -> optax.GradientTransformation:
+    schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.decay_rate)
+    return optax.adam(schedule)
+
+
+def init_state(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> TrainState:
+    dtype = problem.ic_values.dtype
+    model = _network(problem, config, key, dtype)
+    params = eqx.filter(model, eqx.is_inexact_array)
+    initial = {"initial": config.weight_initial, "residual": config.weight_residual, "boundary": config.weight_boundary}
+    return TrainState(
+        model=model,
+        adam_state=_adam(config).init(params),
+        lbfgs_state=_strong(optax.lbfgs().init(params)),
+        step=jnp.asarray(0, jnp.int32),
+        eps=jnp.asarray(config.causal_eps, dtype),
+        weights={name: jnp.asarray(initial[name], dtype) for name in _term_names(problem)},
+    )
+
+
+def _strong(tree: Any) -> Any:
+    # optax.lbfgs initialises some line-search counters as weakly typed
+    # scalars that its update returns strongly typed: without this the first
+    # L-BFGS step compiles twice.
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype=x.dtype) if isinstance(x, jax.Array) else x, tree)
+
+
+# -- losses -------------------------------------------------------------------
+
+
+class Batch(NamedTuple):
+    residual: Float[Array, "chunks m d"]
+    initial: Float[Array, "k d"]
+    initial_values: Float[Array, "k fields"]
+    boundary: Float[Array, "b d"] | None  # points on the lower faces; upper faces are + length
+    boundary_axis: tuple[int, ...]
+
+
+def sample(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> Batch:
+    """Collocation points: time stratified into ``n_chunks`` chunks in order, space uniform."""
+    dtype = problem.ic_values.dtype
+    key_t, key_x, key_ic, key_bc = jax.random.split(key, 4)
+    m = config.n_residual // config.n_chunks
+    n_dims = len(problem.lower) - 1
+    t0, t1 = problem.lower[0], problem.upper[0]
+    chunk = (t1 - t0) / config.n_chunks
+    offsets = jax.random.uniform(key_t, (config.n_chunks, m), dtype)
+    t = t0 + chunk * (jnp.arange(config.n_chunks, dtype=dtype)[:, None] + offsets)
+    lo = jnp.asarray(problem.lower[1:], dtype)
+    hi = jnp.asarray(problem.upper[1:], dtype)
+    x = lo[None, None, :] + (hi - lo)[None, None, :] * jax.random.uniform(key_x, (config.n_chunks, m, n_dims), dtype)
+    residual = jnp.concatenate([t[..., None], x], axis=-1)
+    pick = jax.random.randint(key_ic, (config.n_initial,), 0, problem.ic_points.shape[0])
+    walls = tuple(i for i, (kind, _, _) in enumerate(problem.bcs) if kind != "periodic")
+    boundary = None
+    if walls:
+        # n_boundary random points per walled axis on its lower face.
+        faces = []
+        for j, axis in enumerate(walls):
+            k_t, k_x = jax.random.split(jax.random.fold_in(key_bc, j))
+            tb = t0 + (t1 - t0) * jax.random.uniform(k_t, (config.n_boundary, 1), dtype)
+            xb = lo[None, :] + (hi - lo)[None, :] * jax.random.uniform(k_x, (config.n_boundary, n_dims), dtype)
+            xb = xb.at[:, axis].set(lo[axis])
+            faces.append(jnp.concatenate([tb, xb], axis=1))
+        boundary = jnp.stack(faces)
+    return Batch(residual, problem.ic_points[pick], problem.ic_values[pick], boundary, walls)
+
+
+def loss_terms(model: eqx.Module, problem: Problem, batch: Batch, eps: Array, causal: bool) -> tuple[dict[str, Array], Array]:
+    """The mean-square terms and the causal weights (computed, and reported, for both methods)."""
+    chunks, m, d = batch.residual.shape
+    r = residuals(problem.pde, model, batch.residual.reshape(chunks * m, d), problem.names)
+    squared = jnp.sum(jnp.square(r), axis=1).reshape(chunks, m)
+    if causal:
+        residual_loss, weights = causal_residual_loss(squared, eps)
+    else:
+        residual_loss, weights = jnp.mean(squared), causal_weights(chunk_losses(squared), eps)
+    terms = {"initial": mean_square(jax.vmap(model)(batch.initial) - batch.initial_values), "residual": residual_loss}
+    if batch.boundary is not None:
+        misfits = []
+        for j, axis in enumerate(batch.boundary_axis):
+            kind, low, high = problem.bcs[axis]
+            length = problem.upper[1 + axis] - problem.lower[1 + axis]
+            lower = batch.boundary[j]
+            upper = lower.at[:, 1 + axis].add(length)
+            if kind == "dirichlet":
+                value = jax.vmap(model)
+            else:  # neumann: the normal derivative along the axis
+                alpha = tuple(1 if i == axis else 0 for i in range(d - 1))
+                value = jax.vmap(derivative(model, alpha))
+            misfits += [value(lower) - low, value(upper) - high]
+        terms["boundary"] = mean_square(jnp.stack(misfits))
+    return terms, weights
+
+
+def _total(terms: dict[str, Array], weights: dict[str, Array]) -> Array:
+    return sum(weights[name] * terms[name] for name in terms)
+
+
+# -- steps ----------------------------------------------------------------------
+
+
+@eqx.filter_jit
+def _adam_step(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> tuple[TrainState, dict[str, Array], Array]:
+    batch = sample(problem, config, jax.random.fold_in(key, state.step))
+    causal = config.method == "causal"
+    params, static = eqx.partition(state.model, eqx.is_inexact_array)
+
+    def loss(p):
+        terms, w = loss_terms(eqx.combine(p, static), problem, batch, state.eps, causal)
+        return _total(terms, state.weights), (terms, w)
+
+    (_, (terms, weights)), grads = jax.value_and_grad(loss, has_aux=True)(params)
+    updates, adam_state = _adam(config).update(grads, state.adam_state, params)
+    model = eqx.combine(optax.apply_updates(params, updates), static)
+    eps = state.eps
+    if causal:
+        eps = next_causal_eps(eps, weights, config.causal_delta, config.causal_factor, config.causal_eps_max)
+    new = TrainState(model, adam_state, state.lbfgs_state, state.step + 1, eps, state.weights)
+    return new, terms, weights
+
+
+@eqx.filter_jit
+def _balance(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> TrainState:
+    """Re-weight the terms by their gradient norms (pinns.losses.balanced_weights)."""
+    batch = sample(problem, config, jax.random.fold_in(key, state.step))
+    params, static = eqx.partition(state.model, eqx.is_inexact_array)
+    norms = {}
+    for name in state.weights:
+        grad = jax.grad(lambda p: loss_terms(eqx.combine(p, static), problem, batch, state.eps, config.method == "causal")[0][name])(params)
+        norms[name] = optax.global_norm(grad)
+    weights = balanced_weights(norms, state.weights, config.balance_momentum)
+    return eqx.tree_at(lambda s: s.weights, state, weights)
+
+
+def _lbfgs_loss(problem: Problem, config: TrainConfig, key: PRNGKeyArray, state: TrainState) -> tuple[Callable, Any]:
+    # One fixed batch for the whole L-BFGS phase: its curvature pairs assume one function.
+    size = config.n_residual_lbfgs or config.n_residual
+    batch = sample(problem, config.replace(n_residual=size), jax.random.fold_in(key, 2**31 - 1))
+    params, static = eqx.partition(state.model, eqx.is_inexact_array)
+
+    def loss(p):
+        terms, _ = loss_terms(eqx.combine(p, static), problem, batch, state.eps, config.method == "causal")
+        return _total(terms, state.weights)
+
+    return loss, static
+
+
+@eqx.filter_jit
+def _lbfgs_step(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> tuple[TrainState, Array]:
+    loss, static = _lbfgs_loss(problem, config, key, state)
+    params = eqx.filter(state.model, eqx.is_inexact_array)
+    value, grad = optax.value_and_grad_from_state(loss)(params, state=state.lbfgs_state)
+    solver = optax.lbfgs()
+    updates, lbfgs_state = solver.update(grad, state.lbfgs_state, params, value=value, grad=grad, value_fn=loss)
+    model = eqx.combine(optax.apply_updates(params, updates), static)
+    return TrainState(model, state.adam_state, lbfgs_state, state.step + 1, state.eps, state.weights), value
+
+
+# -- evaluation -----------------------------------------------------------------
+
+
+@eqx.filter_jit
+def _evaluate(model: eqx.Module, points: Float[Array, "n d"]) -> Float[Array, "n fields"]:
+    return jax.vmap(model)(points)
+
+
+def predict(model: eqx.Module, times: np.ndarray, coords: tuple[np.ndarray, ...], batch: int = 65536) -> np.ndarray:
+    """The network on the grid ``times x coords``: ``[T, *n, fields]`` (host)."""
+    dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+    axes = [np.asarray(times), *map(np.asarray, coords)]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    points = np.stack([m.reshape(-1) for m in mesh], axis=1).astype(dtype)
+    out = np.concatenate([np.asarray(_evaluate(model, jnp.asarray(points[i : i + batch]))) for i in range(0, len(points), batch)])
+    return out.reshape(*mesh[0].shape, -1)
+
+
+def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """``|prediction - reference|_2 / |reference|_2`` over every entry."""
+    return float(np.linalg.norm((prediction - reference).ravel()) / np.linalg.norm(reference.ravel()))
+
+
+def _reference_values(reference: Fields, names: tuple[str, ...]) -> np.ndarray:
+    # [T, *n, fields] for the network's fields the solver also saves.
+    return np.stack([np.asarray(reference[name][0], dtype=np.float64) for name in names], axis=-1)
+
+
+# -- checkpoints ----------------------------------------------------------------
+
+
+def save_checkpoint(directory: Path, state: TrainState, history: list[dict[str, Any]], identity: dict[str, Any]) -> None:
+    """``checkpoint.eqx`` (all arrays) and ``checkpoint.json`` (step, run identity, history), each written then renamed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (CHECKPOINT + ".tmp")
+    eqx.tree_serialise_leaves(tmp, state)
+    tmp.replace(directory / CHECKPOINT)
+    info = directory / (CHECKPOINT_INFO + ".tmp")
+    info.write_text(json.dumps({"step": int(state.step), **identity, "history": history}))
+    info.replace(directory / CHECKPOINT_INFO)
+
+
+def load_checkpoint(
+    directory: Path, like: TrainState, identity: dict[str, Any]
+) -> tuple[TrainState, list[dict[str, Any]]] | None:
+    """The saved state, or ``None`` if there is none; :class:`CheckpointError` if it is another run's."""
+    if not (directory / CHECKPOINT).exists() or not (directory / CHECKPOINT_INFO).exists():
+        return None
+    info = json.loads((directory / CHECKPOINT_INFO).read_text())
+    for key, value in identity.items():
+        if info.get(key) != value:
+            raise CheckpointError(f"{directory / CHECKPOINT} was written by another run ({key} differs); use another directory")
+    return eqx.tree_deserialise_leaves(directory / CHECKPOINT, like), info["history"]
+
+
+# -- the loop -------------------------------------------------------------------
+
+
+def train(
+    case: Case,
+    config: TrainConfig,
+    *,
+    reference: Fields | None = None,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    stop_at: int | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train a PINN on ``case``; report the relative L2 error against ``reference``.
+
+    ``reference`` defaults to :func:`solvers.solve` of the case. With
+    ``checkpoint_dir``, the state is saved every ``checkpoint_every`` steps
+    and at the end; ``resume`` continues from it. ``stop_at`` ends the run
+    after that many steps in all (to test resuming). ``progress``: a tqdm bar
+    (``None``: only on a terminal).
+    """
+    from tqdm import tqdm
+
+    if reference is None:
+        from solvers.solve import solve
+
+        reference = solve(case)
+    start = time.perf_counter()
+    problem = make_problem(case)
+    key = jax.random.key(case.seed if config.seed is None else config.seed)
+    init_key, run_key = jax.random.split(key)
+    state = init_state(problem, config, init_key)
+    history: list[dict[str, Any]] = []
+    directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    identity = {"case_sha256": case.sha256(), "config": config.to_dict()}
+    if resume and directory is not None:
+        loaded = load_checkpoint(directory, state, identity)
+        if loaded is not None:
+            state, history = loaded
+    coords = tuple(reference.coords[name] for name in reference.coords)
+    target = _reference_values(reference, problem.names)
+    total = config.steps + config.lbfgs_steps
+    end = total if stop_at is None else min(stop_at, total)
+    weights = None
+    terms: dict[str, Array] = {}
+    with tqdm(total=total, initial=int(state.step), desc=f"{case.name} {config.method}", disable=progress is False if progress is not None else None, leave=False) as bar:
+        while int(state.step) < end:
+            step = int(state.step)
+            if step < config.steps:
+                if config.balance_every and step % config.balance_every == 0 and step > 0:
+                    state = _balance(state, problem, config, run_key)
+                state, terms, weights = _adam_step(state, problem, config, run_key)
+                loss = float(_total(terms, state.weights))
+            else:
+                state, value = _lbfgs_step(state, problem, config, run_key)
+                loss = float(value)
+                terms = {"total": value}
+            done = step + 1
+            if done % config.eval_every == 0 or done == total:
+                error = relative_l2(predict(state.model, reference.time, coords), target)
+                record = {"step": done, "loss": loss, "rel_l2": error, "eps": float(state.eps)}
+                record.update({f"loss_{k}": float(v) for k, v in terms.items() if k != "total"})
+                record.update({f"weight_{k}": float(v) for k, v in state.weights.items()})
+                if weights is not None:
+                    record["causal_weights"] = [float(w) for w in np.asarray(weights)]
+                history.append(record)
+                bar.set_postfix(loss=f"{loss:.3e}", rel_l2=f"{error:.3e}")
+            if directory is not None and (done % config.checkpoint_every == 0 or done == end):
+                save_checkpoint(directory, state, history, identity)
+            bar.update(1)
+    prediction = predict(state.model, reference.time, coords)
+    return TrainResult(
+        model=state.model,
+        history=history,
+        rel_l2=relative_l2(prediction, target),
+        steps=int(state.step),
+        wall_s=time.perf_counter() - start,
+        prediction=prediction,
+    )
