@@ -72,33 +72,36 @@ def measure(args: argparse.Namespace) -> dict:
             "dtype": "float32",
         }
     )
-    rows = []
-    for batch in [int(b) for b in args.batches.split(",")]:
-        ensemble = Ensemble(batch=batch)
-        solve_ensemble(case, ensemble)  # compile + warm-up
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            solve_ensemble(case, ensemble)
-            times.append(time.perf_counter() - start)
-        seconds = statistics.median(times)
-        rate = batch * case.time.n_steps / seconds
-        rows.append({"batch": batch, "seconds": seconds, "rate": rate, "spread": (max(times) - min(times)) / seconds})
-        print(f"  {args.case} n={args.n} D={len(jax.devices())} B={batch:5d} steps={case.time.n_steps}: "
-              f"{seconds:8.3f} s, {rate:12.4g} trajectory-steps/s", file=sys.stderr, flush=True)
-    # The per-call fixed cost (ETDRK set-up, drawing the start, copies), from a 1-step run of one trajectory.
+    # The per-call fixed cost (ETDRK set-up, drawing the starts, copies to the host): a 1-step run, same batch.
     one_step = base.with_updates(
         {"grid.n": (args.n,) * dims, "time.t_end": base.time.t0 + dt, "time.save_dt": dt, "dtype": "float32"}
     )
-    solve_ensemble(one_step, Ensemble(batch=1))
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        solve_ensemble(one_step, Ensemble(batch=1))
-        times.append(time.perf_counter() - start)
+
+    def timed(c, ensemble) -> tuple[float, float]:
+        solve_ensemble(c, ensemble)  # compile + warm-up
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            solve_ensemble(c, ensemble)
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        return median, (max(times) - min(times)) / median
+
+    rows = []
+    for batch in [int(b) for b in args.batches.split(",")]:
+        ensemble = Ensemble(batch=batch)
+        seconds, spread = timed(case, ensemble)
+        one, _ = timed(one_step, ensemble) if args.fixed else (float("nan"), 0.0)
+        steps = case.time.n_steps
+        rate = batch * steps / seconds
+        stepping = batch * (steps - 1) / (seconds - one) if args.fixed and seconds > one else float("nan")
+        rows.append({"batch": batch, "seconds": seconds, "rate": rate, "spread": spread, "one_step_seconds": one,
+                     "stepping_rate": stepping})
+        print(f"  {args.case} n={args.n} D={len(jax.devices())} B={batch:5d} steps={steps}: "
+              f"{seconds:8.3f} s, {rate:12.4g} trajectory-steps/s; 1 step {one:.3f} s, stepping only "
+              f"{stepping:12.4g}", file=sys.stderr, flush=True)
     device = jax.devices()[0]
     return {
-        "one_step_seconds": statistics.median(times),
         "case": args.case,
         "n": args.n,
         "dims": dims,
@@ -112,10 +115,11 @@ def measure(args: argparse.Namespace) -> dict:
     }
 
 
-def child(case: str, n: int, steps: int, batches: str, repeats: int, devices: int | None = None) -> dict:
+def child(case: str, n: int, steps: int, batches: str, repeats: int, devices: int | None = None,
+          fixed: bool = True) -> dict:
     """Run one measurement in a fresh interpreter (its own ``XLA_FLAGS``); returns its record."""
     command = [sys.executable, __file__, "--case", case, "--n", str(n), "--steps", str(steps),
-               "--batches", batches, "--repeats", str(repeats), "--json"]
+               "--batches", batches, "--repeats", str(repeats), "--json"] + (["--fixed"] if fixed else [])
     if devices:
         command += ["--devices", str(devices)]
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
@@ -144,9 +148,9 @@ def suite(args: argparse.Namespace) -> str:
     scaling = {}
     for devices in DEVICE_COUNTS:
         scaling["ks", devices] = timed(f"KS D={devices}", "ks-random", 128, ks_steps, "16" if args.quick else "256",
-                                       repeats, devices)
+                                       repeats, devices, fixed=False)
         scaling["ns", devices] = timed(f"NS D={devices}", "ns-decaying", 128, ns_steps, "4" if args.quick else "16",
-                                       repeats, devices)
+                                       repeats, devices, fixed=False)
     return render(ks, ns, ns_big, scaling, time.perf_counter() - wall0, walls)
 
 
@@ -169,9 +173,9 @@ def render(ks: dict, ns: dict, ns_big: dict | None, scaling: dict, wall: float, 
         "100 steps copied to the host; median of "
         f"{ks['repeats']} runs after a warm-up (compile excluded), `jax.block_until_ready` implied by the copy to "
         "the host. Rate = B x steps / seconds (trajectory-steps per second); per-call fixed costs (ETDRK set-up, "
-        "drawing the starts) are included, which is why B = 1 and short runs score lower: one call of one "
-        f"trajectory and one step takes {ks['one_step_seconds'] * 1e3:.1f} ms (KS) and "
-        f"{ns['one_step_seconds'] * 1e3:.1f} ms (NS 128^2).",
+        "drawing the starts, copying the snapshots) are included. The same call with 1 step (same batch) gives "
+        "that fixed cost; `stepping only` = B x (steps - 1) / (T(steps) - T(1 step)) is the rate of the "
+        "time stepping itself.",
         f"- Whole script: {wall:.0f} s ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in walls.items())
         + f"). Spread (max - min) / median of one configuration: median {statistics.median(spreads):.0%}, "
@@ -182,9 +186,9 @@ def render(ks: dict, ns: dict, ns_big: dict | None, scaling: dict, wall: float, 
         + (f" ({ns_big['steps']:,} at B = 1,024, to keep the run within minutes on 2 cores)" if ns_big else "")
         + ".",
         "",
-        "| batch | KS: trajectory-steps/s | KS: µs per trajectory-step | NS 128^2: trajectory-steps/s | "
-        "NS 128^2: µs per trajectory-step |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| batch | KS: trajectory-steps/s | KS: stepping only | KS: fixed cost, ms | NS 128^2: trajectory-steps/s | "
+        "NS 128^2: stepping only | NS 128^2: fixed cost, ms |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     ks_by = {r["batch"]: r for r in ks["rows"]}
     ns_by = {r["batch"]: r for r in ns_rows}
@@ -192,7 +196,8 @@ def render(ks: dict, ns: dict, ns_big: dict | None, scaling: dict, wall: float, 
         cells = [f"{batch:,}"]
         for by in (ks_by, ns_by):
             r = by.get(batch)
-            cells += [f"{r['rate']:,.0f}", f"{1e6 / r['rate']:,.1f}"] if r else ["not run", ""]
+            cells += ([f"{r['rate']:,.0f}", f"{r['stepping_rate']:,.0f}", f"{r['one_step_seconds'] * 1e3:,.1f}"]
+                      if r else ["not run", "", ""])
         lines.append("| " + " | ".join(cells) + " |")
     ks_b, ns_b = scaling["ks", 1]["rows"][0]["batch"], scaling["ns", 1]["rows"][0]["batch"]
     lines += [
@@ -235,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ks-steps", type=int, default=2000, help="KS steps in the suite")
     parser.add_argument("--ns-steps", type=int, default=50, help="NS steps in the suite (a fifth at B = 1,024)")
     parser.add_argument("--json", action="store_true", help="print the record as one JSON line (one measurement)")
+    parser.add_argument("--fixed", action="store_true", help="also time a 1-step run of each batch (fixed cost)")
     parser.add_argument("--write", dest="write", action="store_true", default=None, help="rewrite BENCHMARKS.md")
     parser.add_argument("--no-write", dest="write", action="store_false", help="only print the section")
     args = parser.parse_args(argv)
