@@ -321,7 +321,7 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         "`TrainConfig(method='pinn', width=20, depth=3, n_residual=2780, n_chunks=1, n_initial=160, n_boundary=40)`; "
         "it redraws its collocation points every step (DeepXDE and the hand-written loop keep theirs fixed), "
         "scales inputs to [-1, 1], takes the residual from `phys/pdes/burgers.py` (flux form) via `pinns.residual`, "
-        "and calls through `eqx.filter_jit` once per step. Hand-written: plain MLP, residual by `jax.jvp`, "
+        "and calls through `jax.jit` once per step. Hand-written: plain MLP, residual by `jax.jvp`, "
         "`optax.adam`, one `jax.jit` step. DeepXDE: `model.train_step` in a loop (the step alone); "
         "`model.train(iterations=N)` adds its per-step bookkeeping.",
         f"- Threads: \"1 core\" = JAX in a subprocess under `XLA_FLAGS={ONE_THREAD_FLAGS}` and DeepXDE under "
@@ -354,7 +354,7 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
     lines += [
         "",
         "Diagnostics (same runs; not physax's API): where physax's time goes. `physax step under jax.jit` is the body of "
-        "`_adam_step` jitted with `jax.jit` (no `eqx.filter_jit` call overhead); `hand-written + pinns.residual` is the "
+        "`_adam_step` re-jitted with its fixed arguments closed over (`_adam_step` itself is a `jax.jit` with `config` static); `hand-written + pinns.residual` is the "
         "hand-written loop with its residual replaced by `pinns.residual.residuals` of `phys/pdes/burgers.py` (flux form).",
         "",
         "| variant | threads | steps / s | ms / step | spread | physax / this |",

@@ -16,6 +16,7 @@ checkpoint reproduces an uninterrupted one exactly.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -233,7 +234,12 @@ def _total(terms: dict[str, Array], weights: dict[str, Array]) -> Array:
 # -- steps ----------------------------------------------------------------------
 
 
-@eqx.filter_jit
+# Plain ``jax.jit``, not ``eqx.filter_jit``: every leaf of a TrainState and a
+# Problem is an array or a number (the networks keep their settings in static
+# fields) and TrainConfig is hashable, so nothing needs filtering, and
+# filter_jit's per-call partition of the state cost 0.75 ms of a 4 ms step
+# (bench/bench_pinn.py, 1 core).
+@functools.partial(jax.jit, static_argnums=2)
 def _adam_step(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> tuple[TrainState, dict[str, Array], Array]:
     batch = sample(problem, config, jax.random.fold_in(key, state.step))
     causal = config.method == "causal"
