@@ -99,6 +99,18 @@ def _order(parts: list[_Part]) -> np.ndarray:
     return np.argsort(index, kind="stable")
 
 
+def _checked_parts(paths: Sequence[str | Path], caller: str) -> tuple[list[_Part], np.ndarray]:
+    """The input files, checked against each other, and the order that puts their trajectories in ensemble order."""
+    if not paths:
+        raise ValueError(f"{caller}: name at least one input file")
+    parts: list[_Part] = []
+    for path in map(Path, paths):
+        parts.append(_Part(path, sum(part.n_trajectories for part in parts)))
+    for part in parts[1:]:
+        _check_compatible(parts[0], part)
+    return parts, _order(parts)
+
+
 def merge(paths: Sequence[str | Path], out: str | Path) -> Path:
     """Write the trajectories of ``paths`` to ``out``, ordered by their ensemble index.
 
@@ -109,14 +121,7 @@ def merge(paths: Sequence[str | Path], out: str | Path) -> Path:
     """
     from phys.io.hdf5 import TrajectoryWriter
 
-    if not paths:
-        raise ValueError("merge: name at least one input file")
-    parts: list[_Part] = []
-    for path in map(Path, paths):
-        parts.append(_Part(path, sum(part.n_trajectories for part in parts)))
-    for part in parts[1:]:
-        _check_compatible(parts[0], part)
-    order = _order(parts)
+    parts, order = _checked_parts(paths, "merge")
     index = np.concatenate([part.index for part in parts])
     size = parts[0].size
     case = Case.from_json(parts[0].case_json)
@@ -157,14 +162,7 @@ def read_ensemble(paths: Sequence[str | Path]) -> Fields:
     """
     from phys.io.hdf5 import read
 
-    if not paths:
-        raise ValueError("read_ensemble: name at least one input file")
-    parts: list[_Part] = []
-    for path in map(Path, paths):
-        parts.append(_Part(path, sum(part.n_trajectories for part in parts)))
-    for part in parts[1:]:
-        _check_compatible(parts[0], part)
-    order = _order(parts)
+    parts, order = _checked_parts(paths, "read_ensemble")
     pieces = [read(part.path) for part in parts]
     first = pieces[0]
     scalars = {name: _joined_scalar(parts, name) for name in parts[0].scalar_names}
