@@ -66,6 +66,7 @@ class TrainConfig:
     factorize_sigma: float = 0.1
     # Bookkeeping.
     eval_every: int = 500
+    steps_per_call: int = 100  # Adam steps per compiled call (pinns.train._adam_steps)
     checkpoint_every: int = 1000
     seed: int | None = None  # None: the case's seed
 
@@ -82,7 +83,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every")
+_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every", "steps_per_call")
 _NON_NEGATIVE_INTS = ("steps", "lbfgs_steps", "n_residual_lbfgs", "balance_every", "fourier_features")
 _POSITIVE_FLOATS = ("learning_rate", "decay_rate", "causal_factor", "causal_eps_max", "fourier_scale")
 _NON_NEGATIVE_FLOATS = ("causal_eps", "weight_initial", "weight_boundary", "weight_residual", "factorize_sigma")

@@ -234,13 +234,7 @@ def _total(terms: dict[str, Array], weights: dict[str, Array]) -> Array:
 # -- steps ----------------------------------------------------------------------
 
 
-# Plain ``jax.jit``, not ``eqx.filter_jit``: every leaf of a TrainState and a
-# Problem is an array or a number (the networks keep their settings in static
-# fields) and TrainConfig is hashable, so nothing needs filtering, and
-# filter_jit's per-call partition of the state cost 0.75 ms of a 4 ms step
-# (bench/bench_pinn.py, 1 core).
-@functools.partial(jax.jit, static_argnums=2)
-def _adam_step(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> tuple[TrainState, dict[str, Array], Array]:
+def _adam_body(state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> tuple[TrainState, dict[str, Array], Array]:
     batch = sample(problem, config, jax.random.fold_in(key, state.step))
     causal = config.method == "causal"
     params, static = eqx.partition(state.model, eqx.is_inexact_array)
@@ -257,6 +251,43 @@ def _adam_step(state: TrainState, problem: Problem, config: TrainConfig, key: PR
         eps = next_causal_eps(eps, weights, config.causal_delta, config.causal_factor, config.causal_eps_max)
     new = TrainState(model, adam_state, state.lbfgs_state, state.step + 1, eps, state.weights)
     return new, terms, weights
+
+
+# Plain ``jax.jit``, not ``eqx.filter_jit``: every leaf of a TrainState and a
+# Problem is an array or a number (the networks keep their settings in static
+# fields) and TrainConfig is hashable, so nothing needs filtering, and
+# filter_jit's per-call partition of the state cost 0.75 ms of a 4 ms step
+# (bench/bench_pinn.py, 1 core).
+_adam_step = jax.jit(_adam_body, static_argnums=2)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _adam_steps(
+    state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray, n: Array
+) -> tuple[TrainState, dict[str, Array], Array]:
+    """``n`` Adam steps in one compiled loop; the terms and causal weights of the last.
+
+    ``n`` is traced, so every length shares one compilation. One call per
+    step paid 1.5 ms of dispatch on a 4 ms step (bench/bench_pinn.py, 1 core);
+    the loop pays it once. The steps are those of :func:`_adam_step`: a run
+    is the same function of the step count however it is cut into calls.
+    """
+    _, terms, weights = jax.eval_shape(lambda s: _adam_body(s, problem, config, key), state)
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), (terms, weights))
+
+    def body(_, carry):
+        return _adam_body(carry[0], problem, config, key)
+
+    return jax.lax.fori_loop(0, n, body, (state, *zeros))
+
+
+def _call_length(step: int, end: int, config: TrainConfig) -> int:
+    """Adam steps until the next event (evaluation, checkpoint, re-balancing, end of Adam or of the run)."""
+    length = min(config.steps_per_call, config.steps - step, end - step)
+    for every in (config.eval_every, config.checkpoint_every, config.balance_every):
+        if every:
+            length = min(length, every - step % every)
+    return max(length, 1)
 
 
 @eqx.filter_jit
@@ -402,13 +433,15 @@ def train(
             if step < config.steps:
                 if config.balance_every and step % config.balance_every == 0 and step > 0:
                     state = _balance(state, problem, config, run_key)
-                state, terms, weights = _adam_step(state, problem, config, run_key)
+                length = _call_length(step, end, config)
+                state, terms, weights = _adam_steps(state, problem, config, run_key, jnp.asarray(length, jnp.int32))
                 loss = float(_total(terms, state.weights))
             else:
+                length = 1
                 state, value = _lbfgs_step(state, problem, config, run_key)
                 loss = float(value)
                 terms = {"total": value}
-            done = step + 1
+            done = step + length
             if done % config.eval_every == 0 or done == total:
                 error = relative_l2(predict(state.model, reference.time, coords), target)
                 record = {"step": done, "loss": loss, "rel_l2": error, "eps": float(state.eps)}
@@ -420,7 +453,7 @@ def train(
                 bar.set_postfix(loss=f"{loss:.3e}", rel_l2=f"{error:.3e}")
             if directory is not None and (done % config.checkpoint_every == 0 or done == end):
                 save_checkpoint(directory, state, history, identity)
-            bar.update(1)
+            bar.update(length)
     prediction = predict(state.model, reference.time, coords)
     return TrainResult(
         model=state.model,
