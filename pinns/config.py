@@ -46,6 +46,13 @@ class TrainConfig:
     causal_delta: float = 0.99
     causal_factor: float = 10.0
     causal_eps_max: float = 100.0
+    # Time marching: the span cut into `windows` windows trained one after
+    # another, each for steps + lbfgs_steps steps, from the last one's weights
+    # (warm_start) and its prediction at the window's start.
+    windows: int = 1
+    warm_start: bool = True
+    # Impose the initial condition exactly by an output transform (periodic cases).
+    hard_initial: bool = False
     # Loss weights: fixed initial values; re-balanced by gradient norms every
     # `balance_every` Adam steps (0: never).
     weight_initial: float = 1.0
@@ -83,7 +90,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every", "steps_per_call")
+_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every", "steps_per_call", "windows")
 _NON_NEGATIVE_INTS = ("steps", "lbfgs_steps", "n_residual_lbfgs", "balance_every", "fourier_features")
 _POSITIVE_FLOATS = ("learning_rate", "decay_rate", "causal_factor", "causal_eps_max", "fourier_scale")
 _NON_NEGATIVE_FLOATS = ("causal_eps", "weight_initial", "weight_boundary", "weight_residual", "factorize_sigma")
@@ -107,6 +114,9 @@ def _check(config: TrainConfig) -> None:
             raise CaseError(name, f"must be a non-negative number, got {value!r}")
         if name in _POSITIVE_FLOATS and value == 0:
             raise CaseError(name, f"must be positive, got {value!r}")
+    for name in ("warm_start", "hard_initial", "factorize"):
+        if not isinstance(getattr(config, name), bool):
+            raise CaseError(name, f"must be true or false, got {getattr(config, name)!r}")
     if not 0 < config.causal_delta < 1:
         raise CaseError("causal_delta", f"must be in (0, 1), got {config.causal_delta!r}")
     if not 0 <= config.balance_momentum < 1:

@@ -30,11 +30,12 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from phys.case import Case
+from phys.case import Case, CaseError
 from phys.compile import grid_coordinates, initial_state, make_pde
 from phys.fields import Fields
 from phys.pdes._base import AbstractPDE
 from pinns.config import TrainConfig
+from pinns.constraints import FourierInterpolant, HardInitial, TimeWindows
 from pinns.losses import causal_residual_loss, causal_weights, chunk_losses, balanced_weights, mean_square, next_causal_eps
 from pinns.nets import make_network
 from pinns.residual import derivative, residuals
@@ -59,10 +60,18 @@ class Problem(eqx.Module):
     upper: tuple[float, ...] = eqx.field(static=True)  # (t_end, x0 + L, ...)
     bcs: tuple[tuple[str, float, float], ...] = eqx.field(static=True)  # per space axis (kind, lower, upper)
     names: tuple[str, ...] = eqx.field(static=True)
+    grid_shape: tuple[int, ...] = eqx.field(static=True)  # the IC points are this grid, flattened
+    hard_initial: bool = eqx.field(static=True, default=False)  # the IC holds exactly: no IC loss term
 
 
-def make_problem(case: Case) -> Problem:
-    """The PINN problem of ``case``: box, IC on the case's grid, BCs."""
+def make_problem(case: Case, hard_initial: bool = False) -> Problem:
+    """The PINN problem of ``case``: box, IC on the case's grid, BCs.
+
+    ``hard_initial``: the network is wrapped so the IC holds exactly
+    (:class:`pinns.constraints.HardInitial`); it needs every space axis periodic.
+    """
+    if hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
+        raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
     dtype = jnp.dtype(case.dtype)
     u0 = initial_state(case)  # [fields, *n]
     coords = grid_coordinates(case)
@@ -79,7 +88,31 @@ def make_problem(case: Case) -> Problem:
         upper=tuple(float(v) for v in upper),
         bcs=tuple((bc.kind, float(bc.lower), float(bc.upper)) for bc in case.bcs),
         names=case.fields,
+        grid_shape=tuple(u0.shape[1:]),
+        hard_initial=hard_initial,
     )
+
+
+def window_problem(problem: Problem, t0: float, t1: float, ic_values: Float[Array, "n fields"]) -> Problem:
+    """``problem`` on the time window ``[t0, t1]``, starting from ``ic_values`` on the IC grid."""
+    points = problem.ic_points.at[:, 0].set(t0)
+    return Problem(
+        pde=problem.pde,
+        ic_points=points,
+        ic_values=jnp.asarray(ic_values, problem.ic_values.dtype),
+        lower=(float(t0), *problem.lower[1:]),
+        upper=(float(t1), *problem.upper[1:]),
+        bcs=problem.bcs,
+        names=problem.names,
+        grid_shape=problem.grid_shape,
+        hard_initial=problem.hard_initial,
+    )
+
+
+def window_edges(problem: Problem, windows: int) -> tuple[float, ...]:
+    """``windows + 1`` equally spaced times from the start to the end of the problem."""
+    t0, t1 = problem.lower[0], problem.upper[0]
+    return tuple(float(v) for v in np.linspace(t0, t1, windows + 1))
 
 
 class TrainState(eqx.Module):
@@ -129,7 +162,23 @@ def _network(problem: Problem, config: TrainConfig, key: PRNGKeyArray, dtype: jn
 
 def _term_names(problem: Problem) -> tuple[str, ...]:
     boundary = any(kind != "periodic" for kind, _, _ in problem.bcs)
-    return ("initial", "residual") + (("boundary",) if boundary else ())
+    initial = () if problem.hard_initial else ("initial",)
+    return initial + ("residual",) + (("boundary",) if boundary else ())
+
+
+def _hard_initial(problem: Problem, network: eqx.Module) -> HardInitial:
+    values = np.asarray(problem.ic_values).T.reshape(-1, *problem.grid_shape)
+    length = tuple(hi - lo for lo, hi in zip(problem.lower[1:], problem.upper[1:]))
+    initial = FourierInterpolant(values, problem.lower[1:], length, problem.ic_values.dtype)
+    return HardInitial(network, initial, problem.lower[0], problem.upper[0] - problem.lower[0])
+
+
+def _warm_start(network: eqx.Module, previous: eqx.Module) -> eqx.Module:
+    """``previous``'s weights in ``network``, whose input box (the new window) is kept."""
+    if isinstance(previous, HardInitial):
+        previous = previous.network
+    embedding = (network.embedding.shift, network.embedding.scale)
+    return eqx.tree_at(lambda m: (m.embedding.shift, m.embedding.scale), previous, embedding)
 
 
 def _adam(config: TrainConfig) -> optax.GradientTransformation:
@@ -137,9 +186,14 @@ def _adam(config: TrainConfig) -> optax.GradientTransformation:
     return optax.adam(schedule)
 
 
-def init_state(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> TrainState:
+def init_state(problem: Problem, config: TrainConfig, key: PRNGKeyArray, previous: eqx.Module | None = None) -> TrainState:
+    """A fresh state; ``previous`` (the last window's model) seeds the weights when given."""
     dtype = problem.ic_values.dtype
     model = _network(problem, config, key, dtype)
+    if previous is not None:
+        model = _warm_start(model, previous)
+    if problem.hard_initial:
+        model = _hard_initial(problem, model)
     params = eqx.filter(model, eqx.is_inexact_array)
     initial = {"initial": config.weight_initial, "residual": config.weight_residual, "boundary": config.weight_boundary}
     return TrainState(
@@ -209,7 +263,9 @@ def loss_terms(model: eqx.Module, problem: Problem, batch: Batch, eps: Array, ca
         residual_loss, weights = causal_residual_loss(squared, eps)
     else:
         residual_loss, weights = jnp.mean(squared), causal_weights(chunk_losses(squared), eps)
-    terms = {"initial": mean_square(jax.vmap(model)(batch.initial) - batch.initial_values), "residual": residual_loss}
+    terms = {"residual": residual_loss}
+    if not problem.hard_initial:
+        terms["initial"] = mean_square(jax.vmap(model)(batch.initial) - batch.initial_values)
     if batch.boundary is not None:
         misfits = []
         for j, axis in enumerate(batch.boundary_axis):
@@ -337,6 +393,11 @@ def _evaluate(model: eqx.Module, points: Float[Array, "n d"]) -> Float[Array, "n
 
 def predict(model: eqx.Module, times: np.ndarray, coords: tuple[np.ndarray, ...], batch: int = 65536) -> np.ndarray:
     """The network on the grid ``times x coords``: ``[T, *n, fields]`` (host)."""
+    if isinstance(model, TimeWindows):
+        # Each window's network on its own times only.
+        owner = np.searchsorted(np.asarray(model.edges[1:-1]), np.asarray(times), side="right")
+        parts = [predict(m, np.asarray(times)[owner == i], coords, batch) for i, m in enumerate(model.models) if np.any(owner == i)]
+        return np.concatenate(parts, axis=0)
     dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
     axes = [np.asarray(times), *map(np.asarray, coords)]
     mesh = np.meshgrid(*axes, indexing="ij")
@@ -358,28 +419,37 @@ def _reference_values(reference: Fields, names: tuple[str, ...]) -> np.ndarray:
 # -- checkpoints ----------------------------------------------------------------
 
 
-def save_checkpoint(directory: Path, state: TrainState, history: list[dict[str, Any]], identity: dict[str, Any]) -> None:
-    """``checkpoint.eqx`` (all arrays) and ``checkpoint.json`` (step, run identity, history), each written then renamed."""
+def save_checkpoint(
+    directory: Path, window: int, finished: list[eqx.Module], state: TrainState, history: list[dict[str, Any]], identity: dict[str, Any]
+) -> None:
+    """``checkpoint.eqx`` (finished windows' models and the current state) and ``checkpoint.json``, each written then renamed."""
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / (CHECKPOINT + ".tmp")
-    eqx.tree_serialise_leaves(tmp, state)
+    eqx.tree_serialise_leaves(tmp, (tuple(finished), state))
     tmp.replace(directory / CHECKPOINT)
     info = directory / (CHECKPOINT_INFO + ".tmp")
-    info.write_text(json.dumps({"step": int(state.step), **identity, "history": history}))
+    info.write_text(json.dumps({"step": int(state.step), "window": window, **identity, "history": history}))
     info.replace(directory / CHECKPOINT_INFO)
 
 
 def load_checkpoint(
-    directory: Path, like: TrainState, identity: dict[str, Any]
-) -> tuple[TrainState, list[dict[str, Any]]] | None:
-    """The saved state, or ``None`` if there is none; :class:`CheckpointError` if it is another run's."""
+    directory: Path, skeleton: Callable[[int], TrainState], identity: dict[str, Any]
+) -> tuple[int, list[eqx.Module], TrainState, list[dict[str, Any]]] | None:
+    """``(window, finished models, state, history)``, or ``None`` if there is none.
+
+    ``skeleton(w)`` gives a state shaped like window ``w``'s. Raises
+    :class:`CheckpointError` if the checkpoint is another run's.
+    """
     if not (directory / CHECKPOINT).exists() or not (directory / CHECKPOINT_INFO).exists():
         return None
     info = json.loads((directory / CHECKPOINT_INFO).read_text())
     for key, value in identity.items():
         if info.get(key) != value:
             raise CheckpointError(f"{directory / CHECKPOINT} was written by another run ({key} differs); use another directory")
-    return eqx.tree_deserialise_leaves(directory / CHECKPOINT, like), info["history"]
+    window = int(info.get("window", 0))
+    like = (tuple(skeleton(w).model for w in range(window)), skeleton(window))
+    finished, state = eqx.tree_deserialise_leaves(directory / CHECKPOINT, like)
+    return window, list(finished), state, info["history"]
 
 
 # -- the loop -------------------------------------------------------------------
@@ -398,10 +468,18 @@ def train(
     """Train a PINN on ``case``; report the relative L2 error against ``reference``.
 
     ``reference`` defaults to :func:`solvers.solve` of the case. With
-    ``checkpoint_dir``, the state is saved every ``checkpoint_every`` steps
-    and at the end; ``resume`` continues from it. ``stop_at`` ends the run
-    after that many steps in all (to test resuming). ``progress``: a tqdm bar
-    (``None``: only on a terminal).
+    ``config.windows > 1`` the time span is cut into that many windows
+    (time marching): each window gets ``steps + lbfgs_steps`` steps, starts
+    from the previous window's prediction at its first time (IC loss term,
+    or exactly with ``hard_initial``) and from its weights; the result is a
+    :class:`pinns.constraints.TimeWindows`. History records count steps over
+    all windows; their ``rel_l2`` is the error over the saved times of the
+    window being trained, the result's over all of them.
+
+    With ``checkpoint_dir``, the state (finished windows and the current one)
+    is saved every ``checkpoint_every`` steps and at the end; ``resume``
+    continues from it. ``stop_at`` ends the run after that many steps in all
+    (to test resuming). ``progress``: a tqdm bar (``None``: only on a terminal).
     """
     from tqdm import tqdm
 
@@ -410,56 +488,120 @@ def train(
 
         reference = solve(case)
     start = time.perf_counter()
-    problem = make_problem(case)
+    whole = make_problem(case, config.hard_initial)
     key = jax.random.key(case.seed if config.seed is None else config.seed)
     init_key, run_key = jax.random.split(key)
-    state = init_state(problem, config, init_key)
-    history: list[dict[str, Any]] = []
+    edges = window_edges(whole, config.windows)
+    per_window = config.steps + config.lbfgs_steps
+    total = per_window * config.windows
+    end = total if stop_at is None else min(stop_at, total)
+    coords = tuple(reference.coords[name] for name in reference.coords)
+    times = np.asarray(reference.time)
+    target = _reference_values(reference, whole.names)
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     identity = {"case_sha256": case.sha256(), "config": config.to_dict()}
+
+    def problem_of(window: int, finished: list[eqx.Module]) -> Problem:
+        if window == 0:
+            return window_problem(whole, edges[0], edges[1], whole.ic_values)
+        start_values = predict(finished[-1], np.asarray([edges[window]]), coords).reshape(-1, len(whole.names))
+        return window_problem(whole, edges[window], edges[window + 1], start_values)
+
+    def fresh(window: int, problem: Problem, finished: list[eqx.Module]) -> TrainState:
+        previous = finished[-1] if finished and config.warm_start else None
+        return init_state(problem, config, init_key if window == 0 else jax.random.fold_in(init_key, window), previous)
+
+    finished: list[eqx.Module] = []
+    history: list[dict[str, Any]] = []
+    window = 0
+    problem = problem_of(0, finished)
+    state = fresh(0, problem, finished)
     if resume and directory is not None:
-        loaded = load_checkpoint(directory, state, identity)
+        loaded = load_checkpoint(directory, lambda w: _skeleton(whole, config, edges, w, init_key), identity)
         if loaded is not None:
-            state, history = loaded
-    coords = tuple(reference.coords[name] for name in reference.coords)
-    target = _reference_values(reference, problem.names)
-    total = config.steps + config.lbfgs_steps
-    end = total if stop_at is None else min(stop_at, total)
-    weights = None
-    terms: dict[str, Array] = {}
-    with tqdm(total=total, initial=int(state.step), desc=f"{case.name} {config.method}", disable=progress is False if progress is not None else None, leave=False) as bar:
-        while int(state.step) < end:
-            step = int(state.step)
-            if step < config.steps:
-                if config.balance_every and step % config.balance_every == 0 and step > 0:
-                    state = _balance(state, problem, config, run_key)
-                length = _call_length(step, end, config)
-                state, terms, weights = _adam_steps(state, problem, config, run_key, jnp.asarray(length, jnp.int32))
-                loss = float(_total(terms, state.weights))
-            else:
-                length = 1
-                state, value = _lbfgs_step(state, problem, config, run_key)
-                loss = float(value)
-                terms = {"total": value}
-            done = step + length
-            if done % config.eval_every == 0 or done == total:
-                error = relative_l2(predict(state.model, reference.time, coords), target)
-                record = {"step": done, "loss": loss, "rel_l2": error, "eps": float(state.eps)}
-                record.update({f"loss_{k}": float(v) for k, v in terms.items() if k != "total"})
-                record.update({f"weight_{k}": float(v) for k, v in state.weights.items()})
-                if weights is not None:
-                    record["causal_weights"] = [float(w) for w in np.asarray(weights)]
-                history.append(record)
-                bar.set_postfix(loss=f"{loss:.3e}", rel_l2=f"{error:.3e}")
-            if directory is not None and (done % config.checkpoint_every == 0 or done == end):
-                save_checkpoint(directory, state, history, identity)
-            bar.update(length)
-    prediction = predict(state.model, reference.time, coords)
+            window, finished, state, history = loaded
+            problem = problem_of(window, finished)
+
+    with tqdm(total=total, initial=window * per_window + int(state.step), desc=f"{case.name} {config.method}", disable=progress is False if progress is not None else None, leave=False) as bar:
+        while True:
+            in_window = (times >= edges[window]) & ((times < edges[window + 1]) | (window == config.windows - 1))
+            state = _train_window(
+                state, problem, config, jax.random.fold_in(run_key, window) if window else run_key,
+                offset=window * per_window, end=end - window * per_window,
+                evaluate=lambda model: relative_l2(predict(model, times[in_window], coords), target[in_window]),
+                record=history, save=None if directory is None else (lambda s, h: save_checkpoint(directory, window, finished, s, h, identity)),
+                bar=bar,
+            )
+            if int(state.step) < per_window or window + 1 == config.windows:
+                break
+            finished.append(state.model)
+            window += 1
+            problem = problem_of(window, finished)
+            state = fresh(window, problem, finished)
+            if directory is not None:
+                save_checkpoint(directory, window, finished, state, history, identity)
+    models = [*finished, state.model]
+    model = models[0] if config.windows == 1 else TimeWindows(tuple(models), edges[: len(models) + 1])
+    prediction = predict(model, times, coords) if len(models) == config.windows else None
     return TrainResult(
-        model=state.model,
+        model=model,
         history=history,
-        rel_l2=relative_l2(prediction, target),
-        steps=int(state.step),
+        rel_l2=relative_l2(prediction, target) if prediction is not None else float("nan"),
+        steps=window * per_window + int(state.step),
         wall_s=time.perf_counter() - start,
         prediction=prediction,
     )
+
+
+def _skeleton(whole: Problem, config: TrainConfig, edges: tuple[float, ...], window: int, key: PRNGKeyArray) -> TrainState:
+    # Shapes and static fields of window ``window``'s state, for deserialising a checkpoint.
+    return init_state(window_problem(whole, edges[window], edges[window + 1], whole.ic_values), config, key)
+
+
+def _train_window(
+    state: TrainState,
+    problem: Problem,
+    config: TrainConfig,
+    run_key: PRNGKeyArray,
+    *,
+    offset: int,
+    end: int,
+    evaluate: Callable[[eqx.Module], float],
+    record: list[dict[str, Any]],
+    save: Callable[[TrainState, list[dict[str, Any]]], None] | None,
+    bar: Any,
+) -> TrainState:
+    """Adam then L-BFGS on one window until its step ``end``; appends history records to ``record``."""
+    total = config.steps + config.lbfgs_steps
+    end = min(end, total)
+    weights = None
+    terms: dict[str, Array] = {}
+    while int(state.step) < end:
+        step = int(state.step)
+        if step < config.steps:
+            if config.balance_every and step % config.balance_every == 0 and step > 0:
+                state = _balance(state, problem, config, run_key)
+            length = _call_length(step, end, config)
+            state, terms, weights = _adam_steps(state, problem, config, run_key, jnp.asarray(length, jnp.int32))
+            loss = float(_total(terms, state.weights))
+        else:
+            length = 1
+            state, value = _lbfgs_step(state, problem, config, run_key)
+            loss = float(value)
+            terms = {"total": value}
+        done = step + length
+        if done % config.eval_every == 0 or done == total:
+            error = evaluate(state.model)
+            entry = {"step": offset + done, "loss": loss, "rel_l2": error, "eps": float(state.eps)}
+            if config.windows > 1:
+                entry["window"] = offset // total
+            entry.update({f"loss_{k}": float(v) for k, v in terms.items() if k != "total"})
+            entry.update({f"weight_{k}": float(v) for k, v in state.weights.items()})
+            if weights is not None:
+                entry["causal_weights"] = [float(w) for w in np.asarray(weights)]
+            record.append(entry)
+            bar.set_postfix(loss=f"{loss:.3e}", rel_l2=f"{error:.3e}")
+        if save is not None and (done % config.checkpoint_every == 0 or done == end):
+            save(state, record)
+        bar.update(length)
+    return state

@@ -1,0 +1,98 @@
+"""Exact constraints by output transforms, and the model made of time-marching windows.
+
+- :class:`FourierInterpolant`: the trigonometric interpolant of values on a
+  periodic grid, a smooth function of the point that equals the values at
+  the grid nodes (so autodiff gives its derivatives for the residual).
+- :class:`HardInitial`: ``u(t, x) = g(x) + s N(t, x)`` with
+  ``s = (t - t0) / tau``: the initial condition ``u(t0, x) = g(x)`` holds
+  exactly, the network ``N`` only has to learn the change (the output
+  transform of hard-constraint PINNs, Lu et al. 2021 and Lagaris et al. 1998).
+- :class:`TimeWindows`: networks trained one after another on consecutive
+  time windows (time marching, Wang, Sankaran & Perdikaris 2022, section
+  3.3; Mattey & Ghosh 2022), each window starting from the previous one's
+  prediction at its first time; evaluated as one model.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+__all__ = ["FourierInterpolant", "HardInitial", "TimeWindows"]
+
+class FourierInterpolant(eqx.Module):
+    """The trigonometric interpolant of ``values[fields, *n]`` on the periodic box ``origin + [0, length)``.
+
+    ``g(x) = sum_k w_k Re(c_k exp(i k . theta(x)))`` with ``theta = 2 pi (x - origin) / length``
+    per axis and ``c = rfftn(values) / N``: the half spectrum of real data,
+    ``w_k = 2`` for the modes standing for a conjugate pair and 1 for those
+    on the last axis's zero and Nyquist planes. All modes are kept, so the
+    shapes depend on the grid alone (a checkpoint skeleton needs no values).
+    The coefficients are constants of the problem, never trained (stop-gradient).
+    """
+
+    wavenumbers: Float[Array, "modes d"]
+    real: Float[Array, "modes fields"]
+    imag: Float[Array, "modes fields"]
+    origin: tuple[float, ...] = eqx.field(static=True)
+    length: tuple[float, ...] = eqx.field(static=True)
+
+    def __init__(self, values: np.ndarray, origin: tuple[float, ...], length: tuple[float, ...], dtype: jnp.dtype = jnp.float32):
+        values = np.asarray(values, dtype=np.float64)
+        fields, *shape = values.shape
+        coefficients = np.fft.rfftn(values, axes=tuple(range(1, values.ndim))) / np.prod(shape)
+        frequencies = [np.fft.fftfreq(n, 1.0 / n) for n in shape[:-1]] + [np.fft.rfftfreq(shape[-1], 1.0 / shape[-1])]
+        grids = np.meshgrid(*frequencies, indexing="ij")
+        k = np.stack([g.reshape(-1) for g in grids], axis=1)
+        last = k[:, -1]
+        weight = np.where((last == 0) | (2 * last == shape[-1]), 1.0, 2.0)[:, None]
+        flat = coefficients.reshape(fields, -1).T * weight  # [modes, fields]
+        self.wavenumbers = jnp.asarray(k, dtype)
+        self.real = jnp.asarray(flat.real, dtype)
+        self.imag = jnp.asarray(flat.imag, dtype)
+        self.origin = tuple(float(o) for o in origin)
+        self.length = tuple(float(v) for v in length)
+
+    def __call__(self, x: Float[Array, " d"]) -> Float[Array, " fields"]:
+        k, a, b = (jax.lax.stop_gradient(v) for v in (self.wavenumbers, self.real, self.imag))
+        theta = 2 * jnp.pi * (x - jnp.asarray(self.origin, x.dtype)) / jnp.asarray(self.length, x.dtype)
+        phase = k @ theta
+        # Re((a + i b) e^{i phase}) = a cos - b sin
+        return jnp.cos(phase) @ a - jnp.sin(phase) @ b
+
+
+class HardInitial(eqx.Module):
+    """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``."""
+
+    network: eqx.Module
+    initial: FourierInterpolant
+    t0: float = eqx.field(static=True)
+    tau: float = eqx.field(static=True)
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
+        return self.initial(z[1:]) + ((z[0] - self.t0) / self.tau) * self.network(z)
+
+
+class TimeWindows(eqx.Module):
+    """Models of consecutive windows ``[edges[i], edges[i + 1]]``, as one function of ``(t, x)``.
+
+    A point at a shared edge belongs to the later window (its start, where
+    that window's initial condition is the earlier one's end).
+    """
+
+    models: tuple[eqx.Module, ...]
+    edges: tuple[float, ...] = eqx.field(static=True)
+
+    def window_of(self, t: Array) -> Array:
+        """Index of the window holding time ``t`` (times outside go to the first or last)."""
+        inner = jnp.asarray(self.edges[1:-1], jnp.result_type(t))
+        return jnp.searchsorted(inner, t, side="right")
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
+        # Every window's model at the point, then the one that owns it: a
+        # branch-free select, which vmap keeps cheap for a few windows.
+        values = jnp.stack([model(z) for model in self.models])
+        return values[self.window_of(z[0])]
