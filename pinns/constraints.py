@@ -69,11 +69,13 @@ class HardInitial(eqx.Module):
 
     network: eqx.Module
     initial: FourierInterpolant
-    t0: float = eqx.field(static=True)
-    tau: float = eqx.field(static=True)
+    # Arrays, not static floats, so the windows of a time-marching run share one compilation.
+    t0: Float[Array, ""]
+    tau: Float[Array, ""]
 
     def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
-        return self.initial(z[1:]) + ((z[0] - self.t0) / self.tau) * self.network(z)
+        t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
+        return self.initial(z[1:]) + ((z[0] - t0) / tau) * self.network(z)
 
 
 class TimeWindows(eqx.Module):

@@ -56,7 +56,8 @@ class Problem(eqx.Module):
     pde: AbstractPDE
     ic_points: Float[Array, "n d"]
     ic_values: Float[Array, "n fields"]
-    lower: tuple[float, ...] = eqx.field(static=True)  # (t0, x0, ...)
+    span: Float[Array, "2"]  # the time window trained now: an array, so windows share one compilation
+    lower: tuple[float, ...] = eqx.field(static=True)  # (t0, x0, ...) of the whole run
     upper: tuple[float, ...] = eqx.field(static=True)  # (t_end, x0 + L, ...)
     bcs: tuple[tuple[str, float, float], ...] = eqx.field(static=True)  # per space axis (kind, lower, upper)
     names: tuple[str, ...] = eqx.field(static=True)
@@ -84,6 +85,7 @@ def make_problem(case: Case, hard_initial: bool = False) -> Problem:
         pde=make_pde(case),
         ic_points=jnp.concatenate([t0, space], axis=1),
         ic_values=u0.reshape(u0.shape[0], -1).T,
+        span=jnp.asarray([case.time.t0, case.time.t_end], dtype),
         lower=tuple(float(v) for v in lower),
         upper=tuple(float(v) for v in upper),
         bcs=tuple((bc.kind, float(bc.lower), float(bc.upper)) for bc in case.bcs),
@@ -100,8 +102,9 @@ def window_problem(problem: Problem, t0: float, t1: float, ic_values: Float[Arra
         pde=problem.pde,
         ic_points=points,
         ic_values=jnp.asarray(ic_values, problem.ic_values.dtype),
-        lower=(float(t0), *problem.lower[1:]),
-        upper=(float(t1), *problem.upper[1:]),
+        span=jnp.asarray([t0, t1], problem.span.dtype),
+        lower=problem.lower,
+        upper=problem.upper,
         bcs=problem.bcs,
         names=problem.names,
         grid_shape=problem.grid_shape,
@@ -145,8 +148,8 @@ def _network(problem: Problem, config: TrainConfig, key: PRNGKeyArray, dtype: jn
     )
     return make_network(
         key,
-        lower=problem.lower,
-        upper=problem.upper,
+        lower=(float(problem.span[0]), *problem.lower[1:]),
+        upper=(float(problem.span[1]), *problem.upper[1:]),
         n_out=len(problem.names),
         periods=periods,
         architecture=config.architecture,
@@ -170,7 +173,7 @@ def _hard_initial(problem: Problem, network: eqx.Module) -> HardInitial:
     values = np.asarray(problem.ic_values).T.reshape(-1, *problem.grid_shape)
     length = tuple(hi - lo for lo, hi in zip(problem.lower[1:], problem.upper[1:]))
     initial = FourierInterpolant(values, problem.lower[1:], length, problem.ic_values.dtype)
-    return HardInitial(network, initial, problem.lower[0], problem.upper[0] - problem.lower[0])
+    return HardInitial(network, initial, problem.span[0], problem.span[1] - problem.span[0])
 
 
 def _warm_start(network: eqx.Module, previous: eqx.Module) -> eqx.Module:
@@ -230,7 +233,7 @@ def sample(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> Batch:
     key_t, key_x, key_ic, key_bc = jax.random.split(key, 4)
     m = config.n_residual // config.n_chunks
     n_dims = len(problem.lower) - 1
-    t0, t1 = problem.lower[0], problem.upper[0]
+    t0, t1 = problem.span[0], problem.span[1]
     chunk = (t1 - t0) / config.n_chunks
     offsets = jax.random.uniform(key_t, (config.n_chunks, m), dtype)
     t = t0 + chunk * (jnp.arange(config.n_chunks, dtype=dtype)[:, None] + offsets)

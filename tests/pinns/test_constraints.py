@@ -14,7 +14,7 @@ from phys.case import Case, CaseError
 from pinns.config import TrainConfig
 from pinns.constraints import FourierInterpolant, HardInitial, TimeWindows
 from pinns.nets import make_network
-from pinns.train import make_problem, predict, train
+from pinns.train import _adam_steps, make_problem, predict, train
 
 
 def _trig(x, y):
@@ -51,7 +51,7 @@ def test_hard_initial_network_equals_the_initial_condition_at_t0_whatever_its_we
     values = np.random.default_rng(2).normal(size=(1, 16))
     initial = FourierInterpolant(values, (0.0,), (2 * math.pi,), jnp.float64)
     net = make_network(jax.random.key(3), lower=(0.5, 0.0), upper=(1.5, 2 * math.pi), n_out=1, dtype=jnp.float64)
-    model = HardInitial(net, initial, t0=0.5, tau=1.0)
+    model = HardInitial(net, initial, t0=jnp.asarray(0.5), tau=jnp.asarray(1.0))
     x = jnp.asarray(np.arange(16) * 2 * math.pi / 16)
     at_t0 = jax.vmap(lambda v: model(jnp.asarray([0.5, v])))(x)[:, 0]
     np.testing.assert_allclose(at_t0, values[0], atol=1e-13)
@@ -95,7 +95,9 @@ def test_windowed_hard_initial_run_is_continuous_at_the_window_edges_and_resumes
     reference = solve(case)
     config = TrainConfig(method="causal", steps=6, windows=3, hard_initial=True, width=8, depth=2, n_residual=32, n_chunks=4,
                          eval_every=3, checkpoint_every=4)
+    compiled = _adam_steps._cache_size()
     whole = train(case, config, reference=reference, progress=False)
+    assert _adam_steps._cache_size() == compiled + 1  # the three windows share one compilation
     assert isinstance(whole.model, TimeWindows) and len(whole.model.models) == 3
     assert whole.steps == 18 and [h["window"] for h in whole.history] == [0, 0, 1, 1, 2, 2]
     # Window k starts exactly from window k-1's prediction at the shared edge (on the grid nodes).
