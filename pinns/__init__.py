@@ -9,7 +9,10 @@ Public names are imported lazily, so ``import pinns`` (and ``pinns.config``,
 - :mod:`pinns.losses`: mean-square terms, causal weighting (patented by the
   University of Pennsylvania; no commercial use, see that module), gradient-norm
   balancing.
-- :mod:`pinns.train`: Adam then L-BFGS, checkpoints, error against the solver.
+- :mod:`pinns.constraints`: exact initial conditions by an output transform,
+  and the model of a time-marching run (one network per time window).
+- :mod:`pinns.train`: Adam then L-BFGS, time-marching windows, checkpoints,
+  error against the solver.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ __all__ = [
     "causal_weights",
     "causal_residual_loss",
     "balanced_weights",
+    "HardInitial",
+    "TimeWindows",
     "TrainConfig",
     "preset",
     "train",
@@ -43,6 +48,8 @@ _WHERE = {
     "causal_weights": "pinns.losses",
     "causal_residual_loss": "pinns.losses",
     "balanced_weights": "pinns.losses",
+    "HardInitial": "pinns.constraints",
+    "TimeWindows": "pinns.constraints",
     "TrainConfig": "pinns.config",
     "preset": "pinns.config",
     "train": "pinns.train",

@@ -357,7 +357,7 @@ def _balance(state: TrainState, problem: Problem, config: TrainConfig, key: PRNG
     norms = {}
     for name in state.weights:
         grad = jax.grad(lambda p: loss_terms(eqx.combine(p, static), problem, batch, state.eps, config.method == "causal")[0][name])(params)
-        norms[name] = optax.global_norm(grad)
+        norms[name] = optax.tree.norm(grad)
     weights = balanced_weights(norms, state.weights, config.balance_momentum)
     return eqx.tree_at(lambda s: s.weights, state, weights)
 

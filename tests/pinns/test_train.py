@@ -74,3 +74,36 @@ def test_short_training_on_burgers_cuts_the_error_by_a_stated_factor():
     after = train(case, config, reference=reference, progress=False).rel_l2
     print(f"burgers rel. L2: {before:.3f} untrained, {after:.3f} after 1500 Adam steps")
     assert after < FACTOR * before
+
+
+def test_gradient_norm_balancing_makes_every_weighted_term_pull_equally_hard():
+    import optax
+
+    from pinns.train import _balance, loss_terms, sample
+
+    from cases import get
+
+    case = get("burgers").with_updates({"grid.n": 65, "dtype": "float64"})
+    config = preset("cpu", "burgers").replace(width=8, depth=2, n_residual=256, n_initial=32, n_boundary=16, balance_every=1,
+                                              balance_momentum=0.0)
+    problem = make_problem(case)
+    key = jax.random.key(0)
+    state = init_state(problem, config, key)
+    balanced = _balance(state, problem, config, key)
+    # The same batch _balance draws; each term's gradient norm, times its new weight.
+    batch = sample(problem, config, jax.random.fold_in(key, state.step))
+    params, static = eqx.partition(state.model, eqx.is_inexact_array)
+    pulls = {}
+    for name in state.weights:
+        grad = jax.grad(lambda p: loss_terms(eqx.combine(p, static), problem, batch, state.eps, False)[0][name])(params)
+        pulls[name] = float(balanced.weights[name]) * float(optax.tree.norm(grad))
+    assert set(pulls) == {"initial", "residual", "boundary"}
+    values = np.array(list(pulls.values()))
+    np.testing.assert_allclose(values, values[0], rtol=1e-10)
+    # ... and that common pull is the sum of the raw norms (lambda_i = sum_j |g_j| / |g_i|).
+    raw = sum(pulls[name] / float(balanced.weights[name]) for name in pulls)
+    assert values[0] == pytest.approx(raw, rel=1e-10)
+    # With momentum, the new weight is the blend of the old one and that value.
+    half = _balance(state, problem, config.replace(balance_momentum=0.5), key)
+    for name in pulls:
+        assert float(half.weights[name]) == pytest.approx(0.5 * float(state.weights[name]) + 0.5 * float(balanced.weights[name]), rel=1e-12)
