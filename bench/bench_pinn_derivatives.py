@@ -1,6 +1,8 @@
-"""d^4/dx^4 of an MLP at 4096 points: nested forward mode (jax.jvp) against Taylor mode (jax.experimental.jet).
+"""d^4/dx^4 of an MLP at 4096 points: nested forward mode (jax.jvp), Taylor mode (jax.experimental.jet), and pinns.nets' own Taylor mode.
 
-The measurement behind pinns/residual.py's choice. Run: .venv/bin/python bench/bench_pinn_derivatives.py
+The measurement behind pinns/residual.py's choices: the generic path (any
+callable) is nested ``jax.jvp``; the package's networks propagate their own
+jets (:meth:`pinns.nets.MLP.jet`). Run: .venv/bin/python bench/bench_pinn_derivatives.py
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ def main() -> None:
         zero = jnp.zeros_like(e)
         return jet.jet(lambda p: model(p)[0], (z,), ((e, zero, zero, zero),))[1][3]
 
-    for name, fn in (("nested jvp", nested), ("jet", taylor)):
+    def own(model, z):
+        return model.jet(z, (0, 4)).directions[1][3][0]
+
+    for name, fn in (("nested jvp", nested), ("jet", taylor), ("MLP.jet", own)):
         forward = eqx.filter_jit(lambda m: jax.vmap(lambda z: fn(m, z))(zs))
         grad = eqx.filter_jit(eqx.filter_grad(lambda m: jnp.mean(jax.vmap(lambda z: fn(m, z))(zs) ** 2)))
         for label, f, repeats in (("forward", forward, 20), ("forward + gradient", grad, 10)):

@@ -16,6 +16,10 @@ vector of field values at that point; batches are ``jax.vmap``. The pieces:
 - :class:`MLP` and :class:`ModifiedMLP` (the gated architecture of Wang,
   Teng & Perdikaris 2021, "Understanding and mitigating gradient pathologies",
   eq. 43: two encoders ``U, V`` and ``h <- z * U + (1 - z) * V`` per layer).
+
+:meth:`MLP.jet` and :meth:`ModifiedMLP.jet` give the value and the
+derivatives along chosen input axes (orders up to 4) in one Taylor-mode pass
+at a point; :mod:`pinns.residual` uses them for the PDE residual.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 __all__ = [
     "ACTIVATIONS",
+    "Jet",
+    "MAX_JET_ORDER",
+    "input_jet",
     "Dense",
     "FourierFeatures",
     "PeriodicEmbedding",
@@ -87,6 +94,9 @@ class Dense(eqx.Module):
     def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
         return self.weight @ x + self.b
 
+    def jet(self, x: "Jet") -> "Jet":
+        return _dense_jet(self.weight, self.b, x)
+
 
 class FourierFeatures(eqx.Module):
     """``[cos(B z), sin(B z)]`` with ``B ~ N(0, scale^2)``, fixed (not trained)."""
@@ -103,6 +113,10 @@ class FourierFeatures(eqx.Module):
     def __call__(self, z: Float[Array, " d"]) -> Float[Array, " 2m"]:
         projected = jax.lax.stop_gradient(self.matrix) @ z
         return jnp.concatenate([jnp.cos(projected), jnp.sin(projected)])
+
+    def jet(self, x: "Jet") -> "Jet":
+        projected = _dense_jet(jax.lax.stop_gradient(self.matrix), None, x)
+        return _concatenate_jet([elementwise_jet("cos", projected), elementwise_jet("sin", projected)])
 
 
 class PeriodicEmbedding(eqx.Module):
@@ -130,6 +144,17 @@ class PeriodicEmbedding(eqx.Module):
                 parts.extend([jnp.cos(phase), jnp.sin(phase)])
         return jnp.concatenate(parts)
 
+    def jet(self, x: "Jet") -> "Jet":
+        parts = []
+        for i, period in enumerate(self.periods):
+            if period is None:
+                parts.append(x.map(lambda v, i=i: v[..., i : i + 1]))
+            else:
+                wavenumbers = (2 * math.pi / period) * jnp.arange(1, self.n_modes + 1, dtype=x.value.dtype)
+                phase = x.map(lambda v, i=i: wavenumbers * v[..., i : i + 1])
+                parts.extend([elementwise_jet("cos", phase), elementwise_jet("sin", phase)])
+        return _concatenate_jet(parts)
+
 
 class _Embedding(eqx.Module):
     """Input scaling, periodic embedding, then optional Fourier features."""
@@ -151,6 +176,14 @@ class _Embedding(eqx.Module):
         shift, scale = jax.lax.stop_gradient(self.shift), jax.lax.stop_gradient(self.scale)
         features = self.periodic(jnp.where(periodic, z, (z - shift) / scale))
         return self.fourier(features) if self.fourier is not None else features
+
+    def jet(self, x: "Jet") -> "Jet":
+        periodic = np.array([p is not None for p in self.periodic.periods])
+        shift, scale = jax.lax.stop_gradient(self.shift), jax.lax.stop_gradient(self.scale)
+        scaled = x.map(lambda v: jnp.where(periodic, v, v / scale))
+        scaled = Jet(jnp.where(periodic, x.value, (x.value - shift) / scale), scaled.directions)
+        features = self.periodic.jet(scaled)
+        return self.fourier.jet(features) if self.fourier is not None else features
 
 
 def _embedding(
@@ -185,6 +218,13 @@ class MLP(eqx.Module):
             h = act(layer(h))
         return self.layers[-1](h)
 
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> "Jet":
+        """The outputs' derivatives at ``z``: along input axis ``i`` up to order ``orders[i]`` (at most 4)."""
+        h = self.embedding.jet(input_jet(z, orders))
+        for layer in self.layers[:-1]:
+            h = elementwise_jet(self.activation, layer.jet(h))
+        return self.layers[-1].jet(h)
+
 
 class ModifiedMLP(eqx.Module):
     """Gated MLP: ``U = act(W_u e)``, ``V = act(W_v e)``, each layer ``h <- z U + (1 - z) V``."""
@@ -204,6 +244,18 @@ class ModifiedMLP(eqx.Module):
             gate = act(layer(h))
             h = gate * u + (1 - gate) * v
         return self.layers[-1](h)
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> "Jet":
+        """As :meth:`MLP.jet`."""
+        e = self.embedding.jet(input_jet(z, orders))
+        u = elementwise_jet(self.activation, self.encoder_u.jet(e))
+        v = elementwise_jet(self.activation, self.encoder_v.jet(e))
+        difference = _add_jet(u, v, -1.0)
+        h = e
+        for layer in self.layers[:-1]:
+            # gate u + (1 - gate) v = v + gate (u - v): one product of jets, not two.
+            h = _add_jet(v, _mul_jet(elementwise_jet(self.activation, layer.jet(h)), difference))
+        return self.layers[-1].jet(h)
 
 
 def make_network(
@@ -247,3 +299,182 @@ def make_network(
         raise ValueError(f"architecture: must be 'mlp' or 'modified_mlp', got {architecture!r}")
     layers = tuple(Dense(k, sizes[i], sizes[i + 1], factorize=factorize, dtype=dtype) for i, k in enumerate(keys[: depth + 1]))
     return MLP(embedding, layers, activation)
+
+
+# -- Taylor mode for these networks ------------------------------------------------
+#
+# The PINN residual needs, at each point, the value, d/dt and the pure
+# derivatives along each space axis up to some order. Nested ``jax.jvp``
+# gets them for any function but repeats work (a tower of order k carries
+# 2^k streams, of which k + 1 are distinct, and u_t needs a jvp of its own).
+# For the networks of this module the derivatives are propagated directly:
+# a :class:`Jet` holds the value and, per input direction, the derivatives of
+# order 1..k along it; a linear layer maps each stream by its matrix (the
+# bias goes to the value only), an elementwise activation uses Faa di Bruno's
+# formula with its derivatives written in closed form (tanh' = 1 - tanh^2, ...).
+
+
+class Jet:
+    """Value and, per direction, the derivatives of order ``1..k`` of a vector along it.
+
+    ``None`` stands for a derivative known to be zero (the input's second
+    derivatives, say), so no work is done on it. Only ever built while
+    tracing; not a pytree.
+    """
+
+    def __init__(self, value: Array, directions: tuple[tuple[Array | None, ...], ...]):
+        self.value, self.directions = value, directions
+
+    def map(self, fn: Callable[[Array], Array]) -> "Jet":
+        """A linear map applied to every stream (it must send 0 to 0: no bias)."""
+        return Jet(fn(self.value), tuple(tuple(None if d is None else fn(d) for d in ds) for ds in self.directions))
+
+
+def input_jet(z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+    """The jet of the identity at the point ``z``: direction ``i`` is input axis ``i`` to order ``orders[i]``."""
+    # Under jax.vmap (one point) these unit vectors stay unbatched, so the
+    # first layer maps each once, not once per point.
+    eye = jnp.eye(z.shape[-1], dtype=z.dtype)
+    return Jet(z, tuple((jnp.broadcast_to(eye[i], z.shape),) + (None,) * (k - 1) if k else () for i, k in enumerate(orders)))
+
+
+def _dense_jet(weight: Array, bias: Array | None, x: Jet) -> Jet:
+    # One matmul per stream. Stacking the streams into one wider matmul
+    # measured slower here (the copies in and out cost more than the wider
+    # matmul saves at width 20): see pinns/residual.py.
+    value = x.value @ weight.T
+    return Jet(
+        value if bias is None else value + bias,
+        tuple(tuple(None if d is None else d @ weight.T for d in ds) for ds in x.directions),
+    )
+
+
+def _sum(*terms: Array | None) -> Array | None:
+    present = [t for t in terms if t is not None]
+    if not present:
+        return None
+    total = present[0]
+    for t in present[1:]:
+        total = total + t
+    return total
+
+
+def _prod(*factors: Array | float | None) -> Array | None:
+    if any(f is None for f in factors):
+        return None
+    out = factors[0]
+    for f in factors[1:]:
+        out = out * f
+    return out
+
+
+def _compose(f: tuple[Array, ...], a: tuple[Array | None, ...]) -> tuple[Array | None, ...]:
+    """Derivatives of ``g(a(s))`` along ``s`` (orders 1..4) from ``f = (g'(a), g''(a), ...)`` (Faa di Bruno)."""
+    k = len(a)
+    a1, a2, a3, a4 = (a + (None,) * 4)[:4]
+    out = [_prod(f[0], a1)]
+    if k >= 2:
+        out.append(_sum(_prod(f[0], a2), _prod(f[1], a1, a1)))
+    if k >= 3:
+        out.append(_sum(_prod(f[0], a3), _prod(3.0, f[1], a1, a2), _prod(f[2], a1, a1, a1)))
+    if k >= 4:
+        out.append(_sum(
+            _prod(f[0], a4),
+            _prod(f[1], _sum(_prod(4.0, a1, a3), _prod(3.0, a2, a2))),
+            _prod(6.0, f[2], a1, a1, a2),
+            _prod(f[3], a1, a1, a1, a1),
+        ))
+    return tuple(out)
+
+
+MAX_JET_ORDER = 4  # orders _compose writes out; higher ones take the generic path
+
+
+def _tanh_derivatives(a: Array, k: int) -> tuple[Array, tuple[Array, ...]]:
+    y = jnp.tanh(a)
+    d1 = 1 - y * y
+    ds = [d1]
+    if k >= 2:
+        ds.append(-2 * y * d1)
+    if k >= 3:
+        ds.append(-2 * (d1 * d1 + y * ds[1]))
+    if k >= 4:
+        ds.append(-2 * (3 * d1 * ds[1] + y * ds[2]))
+    return y, tuple(ds)
+
+
+def _sin_derivatives(a: Array, k: int) -> tuple[Array, tuple[Array, ...]]:
+    s, c = jnp.sin(a), jnp.cos(a)
+    return s, (c, -s, -c, s)[:k]
+
+
+def _cos_derivatives(a: Array, k: int) -> tuple[Array, tuple[Array, ...]]:
+    s, c = jnp.sin(a), jnp.cos(a)
+    return c, (-s, -c, s, c)[:k]
+
+
+def _autodiff_derivatives(fn: Callable[[Array], Array]) -> Callable[[Array, int], tuple[Array, tuple[Array, ...]]]:
+    """``fn`` and its first ``k`` derivatives, elementwise, by nested forward mode (any elementwise ``fn``)."""
+
+    def at(a: Array, k: int) -> tuple[Array, tuple[Array, ...]]:
+        out, g = [], fn
+        for _ in range(k):
+            g = (lambda h: lambda x: jax.jvp(h, (x,), (jnp.ones_like(x),))[1])(g)
+            out.append(g(a))
+        return fn(a), tuple(out)
+
+    return at
+
+
+_ELEMENTWISE = {"tanh": _tanh_derivatives, "sin": _sin_derivatives, "cos": _cos_derivatives}
+
+
+def elementwise_jet(name: str, x: Jet) -> Jet:
+    """``ACTIVATIONS[name]`` (or ``cos``) applied to a jet, elementwise."""
+    k = max((len(ds) for ds in x.directions), default=0)
+    derivatives = _ELEMENTWISE.get(name) or _autodiff_derivatives(ACTIVATIONS[name])
+
+    # Rematerialised: the gradient recomputes the activation's derivatives
+    # from the inputs instead of storing every product, which saved 8% of
+    # the Burgers residual's value-and-gradient (pinns/residual.py).
+    @jax.checkpoint
+    def apply(value: Array, directions: tuple) -> tuple[Array, tuple]:
+        value, f = derivatives(value, k)
+        return value, tuple(_compose(f, ds) if ds else () for ds in directions)
+
+    return Jet(*apply(x.value, x.directions))
+
+
+def _mul_jet(x: Jet, y: Jet) -> Jet:
+    """``x * y`` elementwise (Leibniz rule)."""
+    directions = []
+    for dx, dy in zip(x.directions, y.directions):
+        fx, fy = (x.value,) + dx, (y.value,) + dy
+        directions.append(tuple(
+            _sum(*(_prod(float(math.comb(k, j)), fx[j], fy[k - j]) for j in range(k + 1))) for k in range(1, len(dx) + 1)
+        ))
+    return Jet(x.value * y.value, tuple(directions))
+
+
+def _add_jet(x: Jet, y: Jet, sign: float = 1.0) -> Jet:
+    """``x + sign * y``."""
+    scaled = (lambda d: d) if sign == 1.0 else (lambda d: sign * d)
+    return Jet(
+        x.value + scaled(y.value),
+        tuple(tuple(_sum(a, None if b is None else scaled(b)) for a, b in zip(dx, dy)) for dx, dy in zip(x.directions, y.directions)),
+    )
+
+
+def _concatenate_jet(parts: list[Jet]) -> Jet:
+    directions = []
+    for i, ds in enumerate(parts[0].directions):
+        streams = []
+        for k in range(len(ds)):
+            column = [p.directions[i][k] for p in parts]
+            if all(c is None for c in column):
+                streams.append(None)
+            else:
+                filled = [jnp.zeros_like(p.value) if c is None else jnp.broadcast_to(c, p.value.shape) for c, p in zip(column, parts)]
+                streams.append(jnp.concatenate(filled, -1))
+        directions.append(tuple(streams))
+    return Jet(jnp.concatenate([p.value for p in parts], -1), tuple(directions))

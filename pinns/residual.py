@@ -13,16 +13,30 @@ the network again), so the PINN residual
 comes from the same definition the spectral solver uses; no PDE is written a
 second time.
 
-Derivatives are nested forward mode (``jax.jvp`` along unit vectors). We
-measured it against Taylor mode (``jax.experimental.jet``) for d^4/dx^4 of a
-4 x 64 tanh MLP on 4096 points, float64, 2 CPU cores: nested ``jvp`` took
-42 ms forward and 182 ms forward + parameter gradient, ``jet`` 111 ms and
-290 ms (the two agree to 1.5e-14). Nested forward mode is used
-(``bench/bench_pinn_derivatives.py`` repeats the measurement), one chain per
-axis giving every order up to the highest (:func:`_tower`): on the Burgers
-step of ``bench/bench_pinn.py`` this and the chain rule for the flux took the
-residual from 0.75 ms per step slower than a hand-written ``jvp`` residual to
-the same speed, with identical values.
+Derivatives come two ways (:func:`_network_derivatives`):
+
+- The networks of :mod:`pinns.nets` propagate their own Taylor jets
+  (:meth:`pinns.nets.MLP.jet`): value, ``d/dt`` and the pure derivatives
+  along each space axis up to order 4, layer by layer, with the
+  activations' derivatives in closed form (``tanh' = 1 - tanh^2``, ...). On
+  the Burgers step of ``bench/bench_pinn.py`` (2,780 points, 3 x 20 tanh,
+  float32, 1 pinned core) the residual's value and parameter gradient took
+  2.5 ms against 4.0 ms for nested ``jvp`` (paired windows, same process),
+  and the whole fused Adam step 3.2 ms against 5.1 ms. Measured and
+  dropped: stacking the streams into one wider matmul per layer (48% slower
+  stacked per point, 49% slower stacked along the batch: the copies cost
+  more than the wider matmul saves at width 20), and running the points in
+  chunks of 256-1390 through ``lax.map`` (30-50% slower). Kept: recomputing
+  each activation's derivatives in the gradient (``jax.checkpoint``), 8%
+  faster than storing them. For d^4/dx^4 of a 4 x 64 tanh MLP on 4096
+  points (float64, 1 core, ``bench/bench_pinn_derivatives.py``) the jet took
+  23 ms forward and 148 ms forward + gradient, nested ``jvp`` 83 and 359 ms,
+  ``jax.experimental.jet`` 120 and 484 ms.
+- Any other callable (and mixed derivatives, and orders above 4, on either
+  path) gets nested forward mode: ``u, u_t`` from one ``jax.jvp`` and one
+  chain per axis giving every order up to the highest (:func:`_tower`).
+  ``taylor=False`` forces this path for the package's networks too; the
+  tests check that the two agree to rounding in float64.
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex
+from pinns.nets import MAX_JET_ORDER
 
 __all__ = ["derivative", "point_derivatives", "residual", "residuals", "time_derivative"]
 
@@ -109,25 +124,47 @@ def _tower(fn: PointFunction, direction: Array, order: int) -> Callable[[Array],
     return at
 
 
+def _pure_orders(alphas: set[MultiIndex], n_dims: int) -> tuple[int, ...]:
+    """Per space axis, the highest order of a pure derivative along it among ``alphas`` (0: none)."""
+    return tuple(max((a[axis] for a in alphas if sum(a) == a[axis]), default=0) for axis in range(n_dims))
+
+
 def _network_derivatives(
-    net: PointFunction, alphas: set[MultiIndex], z: Array, value: Array | None = None
-) -> dict[MultiIndex, Array]:
-    """``D^alpha net`` at ``z`` for every ``alpha``: one tower per axis, nested forward mode for mixed ones."""
+    net: PointFunction, alphas: set[MultiIndex], z: Array, taylor: bool = True
+) -> tuple[Array, Array, dict[MultiIndex, Array]]:
+    """``(net(z), d net / dt, {alpha: D^alpha net})`` at ``z``.
+
+    A network of :mod:`pinns.nets` (one with a ``jet`` method) gives the
+    value, ``d/dt`` and every pure space derivative from one Taylor-mode
+    pass (:meth:`pinns.nets.MLP.jet`), when ``taylor`` and the orders are
+    at most :data:`pinns.nets.MAX_JET_ORDER`. Otherwise: ``u, u_t`` from one
+    jvp and one nested forward-mode tower per axis. Mixed derivatives take
+    nested forward mode on either path.
+    """
     n_dims = z.shape[0] - 1
     zero = (0,) * n_dims
+    orders = _pure_orders(alphas, n_dims)
     out: dict[MultiIndex, Array] = {}
-    if value is not None:
-        out[zero] = value
-    for axis in range(n_dims):
-        orders = [alpha[axis] for alpha in alphas if alpha[axis] and sum(alpha) == alpha[axis]]
-        if orders:
-            unit = jnp.zeros_like(z).at[1 + axis].set(1)
-            for k, derivative_k in enumerate(_tower(net, unit, max(orders))(z)):
-                out.setdefault(tuple(k if i == axis else 0 for i in range(n_dims)), derivative_k)
+    jet = getattr(net, "jet", None)
+    if taylor and jet is not None and max(orders, default=0) <= MAX_JET_ORDER:
+        result = jet(z, (1, *orders))
+        value, u_t = result.value, result.directions[0][0]
+        for axis, streams in enumerate(result.directions[1:]):
+            for k, stream in enumerate(streams, start=1):
+                # None: known to vanish (a network linear in the input).
+                out[tuple(k if i == axis else 0 for i in range(n_dims))] = jnp.zeros_like(value) if stream is None else stream
+    else:
+        value, u_t = jax.jvp(net, (z,), (jnp.zeros_like(z).at[0].set(1),))
+        for axis, order in enumerate(orders):
+            if order:
+                unit = jnp.zeros_like(z).at[1 + axis].set(1)
+                for k, derivative_k in enumerate(_tower(net, unit, order)(z)[1:], start=1):
+                    out[tuple(k if i == axis else 0 for i in range(n_dims))] = derivative_k
+    out[zero] = value
     for alpha in alphas:
-        if alpha not in out:  # mixed derivatives, and the value if nothing else gave it
+        if alpha not in out:  # mixed derivatives
             out[alpha] = derivative(net, alpha)(z)
-    return out
+    return value, u_t, out
 
 
 class _Lookup:
@@ -168,11 +205,9 @@ def _reads(method: Callable[[Derivatives], Any], n_dims: int, names: tuple[str, 
     return list(dict.fromkeys(recorder.reads))
 
 
-def _table(net: PointFunction, names: tuple[str, ...], z: Array, keys: set[Key], value: Array | None = None) -> dict[Key, Array]:
-    """The value of every key at ``z``: network derivatives, and the coordinates' derivatives (1 or 0)."""
+def _table(network: dict[MultiIndex, Array], names: tuple[str, ...], z: Array, keys: set[Key]) -> dict[Key, Array]:
+    """The value of every key at ``z``: the network's derivatives, and the coordinates' derivatives (1 or 0)."""
     n_dims = z.shape[0] - 1
-    alphas = {alpha for field, alpha in keys if isinstance(field, str)}
-    network = _network_derivatives(net, alphas, z, value)
     table: dict[Key, Array] = {}
     for field, alpha in keys:
         if isinstance(field, str):
@@ -253,6 +288,8 @@ def residual(
     net: Callable[[Array], Float[Array, " outputs"]],
     z: Float[Array, " d"],
     names: tuple[str, ...] | None = None,
+    *,
+    taylor: bool = True,
 ) -> Float[Array, " equations"]:
     """The PDE's residuals at one point ``z = (t, x, ...)``; ``net``'s outputs are named ``names``.
 
@@ -265,20 +302,27 @@ def residual(
     First the PDE's methods are traced abstractly to list the derivatives
     they read; the flux terms ``D^alpha F`` need those shifted by ``alpha``
     (chain rule, :func:`_outer_derivative`). Then every needed derivative is
-    built once (one forward-mode tower per axis) and the terms are read off
-    the table.
+    built once (:func:`_network_derivatives`; ``taylor=False`` forces the
+    generic nested forward mode) and the terms are read off the table.
     """
     names = pde.fields if names is None else tuple(names)
     n_dims = z.shape[0] - 1
     zero = (0,) * n_dims
-    # u and u_t from one jvp; u seeds the table.
-    value, u_t = jax.jvp(net, (z,), (jnp.zeros_like(z).at[0].set(1),))
     coordinates = {(axis, zero) for axis in range(n_dims)}
     full_form = getattr(pde, "residuals", None)
+
+    def derivatives(keys: set[Key]) -> tuple[Array, dict[Key, Array]]:
+        alphas = {alpha for field, alpha in keys if isinstance(field, str)}
+        _, u_t, network = _network_derivatives(net, alphas, z, taylor)
+        return u_t, _table(network, names, z, keys)
+
     if full_form is not None:
+        # Only shapes matter while listing the reads.
+        placeholder = {field: jnp.zeros((), z.dtype) for field in pde.fields}
+        keys = set(_reads(lambda d: full_form(d, placeholder), n_dims, names, z.dtype)) | coordinates
+        u_t, table = derivatives(keys)
         time_derivatives = {field: u_t[names.index(field)] for field in pde.fields}
-        keys = set(_reads(lambda d: full_form(d, time_derivatives), n_dims, names, z.dtype)) | coordinates
-        terms = full_form(_Lookup(_table(net, names, z, keys, value), n_dims, names, z.dtype), time_derivatives)
+        terms = full_form(_Lookup(table, n_dims, names, z.dtype), time_derivatives)
         return jnp.stack(list(terms.values()))
     linear = {field: {_pad(alpha, n_dims): c for alpha, c in terms.items()} for field, terms in pde.linear().items()}
     reads = set(_reads(pde.nonlinear, n_dims, names, z.dtype)) | coordinates
@@ -294,7 +338,7 @@ def residual(
             if any(_pad(alpha, n_dims)):
                 outer[(field, alpha)] = _outer_derivative(flux(field, alpha), reads, _pad(alpha, n_dims))
                 keys |= outer[(field, alpha)][1]
-    table = _table(net, names, z, keys, value)
+    u_t, table = derivatives(keys)
     fluxes = pde.nonlinear(_Lookup(table, n_dims, names, z.dtype))
     out = []
     for field in pde.fields:
@@ -315,6 +359,8 @@ def residuals(
     net: Callable[[Array], Float[Array, " outputs"]],
     points: Float[Array, "n d"],
     names: tuple[str, ...] | None = None,
+    *,
+    taylor: bool = True,
 ) -> Float[Array, "n equations"]:
     """:func:`residual` at a batch of points."""
-    return jax.vmap(lambda z: residual(pde, net, z, names))(points)
+    return jax.vmap(lambda z: residual(pde, net, z, names, taylor=taylor))(points)

@@ -5,7 +5,8 @@ and a manufactured function gives the residual computed by hand; changing a
 physical parameter makes the same residual large, so none of these checks
 can pass by accident. The solver's own KS solution, interpolated spectrally in
 x and by a degree-4 polynomial in t, satisfies the PINN residual too: the two
-evaluators of one PDE definition agree.
+evaluators of one PDE definition agree. On the package's networks the
+Taylor-mode path gives the generic nested-jvp residual to rounding (float64).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from phys.case import Case
 from phys.compile import make_pde
 from phys.pdes import load
-from pinns.residual import derivative, residuals
+from pinns.nets import make_network
+from pinns.residual import _network_derivatives, derivative, residuals
 
 
 def _pde(name: str, **params: float):
@@ -174,3 +177,61 @@ def test_solver_solution_of_kuramoto_sivashinsky_makes_the_pinn_residual_small()
     # change of the u_xx coefficient gives 5.2e-2.
     assert exact < 1e-6
     assert wrong > 1e-2
+
+
+class _Recording:
+    """A network of pinns.nets that records the orders its Taylor-mode path is asked for."""
+
+    def __init__(self, net):
+        self.net, self.orders = net, []
+
+    def __call__(self, z):
+        return self.net(z)
+
+    def jet(self, z, orders):
+        self.orders.append(orders)
+        return self.net.jet(z, orders)
+
+
+# (PDE, parameters, space box, outputs, network settings, Taylor orders (t, x, ...) the residual needs)
+TAYLOR_CASES = [
+    ("burgers", dict(nu=0.05), ((-1.0,), (1.0,)), ("u",), dict(activation="tanh"), (1, 2)),
+    ("kuramoto-sivashinsky", dict(a=1.0, b=1.0, c=1.0), ((0.0,), (22.0,)), ("u",),
+     dict(activation="sin", periods=(None, 22.0), n_modes=2, factorize=(1.0, 0.1)), (1, 4)),
+    ("allen-cahn", dict(d=1e-2, k=5.0), ((-1.0,), (1.0,)), ("u",), dict(architecture="modified_mlp", activation="gelu"), (1, 2)),
+    ("convection-diffusion", dict(c=1.5, nu=0.1), ((0.0,), (6.0,)), ("u",),
+     dict(architecture="modified_mlp", activation="tanh", fourier=(8, 1.0)), (1, 2)),
+    ("navier-stokes-vp", dict(re=50.0), ((0.0, 0.0), (6.0, 6.0)), ("u", "v", "p"), dict(activation="tanh"), (1, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("name, params, box, names, settings, orders", TAYLOR_CASES, ids=[c[0] for c in TAYLOR_CASES])
+def test_taylor_mode_residual_equals_the_generic_nested_forward_mode_one(name, params, box, names, settings, orders):
+    lower, upper = (0.0, *box[0]), (1.0, *box[1])
+    net = make_network(jax.random.key(8), lower=lower, upper=upper, n_out=len(names), width=12, depth=3,
+                       dtype=jnp.float64, **settings)
+    z = _points(32, lower, upper, seed=3)
+    pde = _pde(name, **params)
+    recording = _Recording(net)
+    fast = residuals(pde, recording, z, names)
+    generic = residuals(pde, net, z, names, taylor=False)
+    assert recording.orders == [orders]  # the Taylor path ran, asked for exactly what the PDE reads
+    scale = float(jnp.max(jnp.abs(generic)))
+    assert scale > 1e-3
+    np.testing.assert_allclose(fast, generic, rtol=0, atol=1e-12 * scale)
+    # A plain function (no jet) takes the generic path whatever taylor says.
+    np.testing.assert_allclose(residuals(pde, lambda p: net(p), z, names), generic, rtol=0, atol=1e-14 * scale)
+
+
+def test_mixed_derivatives_take_nested_forward_mode_next_to_the_taylor_path():
+    net = make_network(jax.random.key(9), lower=(0.0, 0.0, 0.0), upper=(1.0, 1.0, 1.0), n_out=1, width=8, depth=2,
+                       dtype=jnp.float64)
+    z = jnp.array([0.2, 0.4, 0.7])
+    alphas = {(0, 0), (2, 0), (1, 1), (0, 3), (2, 1)}
+    value, u_t, fast = _network_derivatives(net, alphas, z, taylor=True)
+    _, _, generic = _network_derivatives(net, alphas, z, taylor=False)
+    np.testing.assert_allclose(value, net(z), rtol=1e-14)
+    np.testing.assert_allclose(u_t, derivative(net, (1,), axis_offset=0)(z), rtol=1e-13)  # input 0 is time
+    for alpha in alphas:
+        np.testing.assert_allclose(fast[alpha], derivative(net, alpha)(z), rtol=1e-12)
+        np.testing.assert_allclose(generic[alpha], derivative(net, alpha)(z), rtol=1e-12)
