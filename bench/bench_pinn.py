@@ -337,6 +337,20 @@ def run_deepxde(python: str, windows: int, steps: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def pool(results: list[dict]) -> dict:
+    """One result from several rounds: every row's window rates put together, medians taken again."""
+    out = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, dict) and "rates" in value:
+            rows = [r[key] for r in results if r.get(key)]
+            rates = [rate for row in rows for rate in row["rates"]]
+            merged = {**value, "rates": rates, "steps_per_s": statistics.median(rates)}
+            if "cpu_per_wall" in value:
+                merged["cpu_per_wall"] = statistics.mean(row["cpu_per_wall"] for row in rows)
+            out[key] = merged
+    return out
+
+
 def spread(rates: list[float]) -> float:
     return (max(rates) - min(rates)) / statistics.median(rates)
 
@@ -377,7 +391,10 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         "do not hold JAX to one core: unpinned, the process keeps about 1.5 cores busy); \"default\" = JAX with XLA's defaults, unpinned "
         f"(cores {default['affinity']}). CPU s / wall s: the process's CPU time over its timed windows (1.0 = one core busy).",
         f"- Time: median steps/s of {len(one['physax']['rates'])} windows (about {one['physax']['steps_per_window'] / one['physax']['steps_per_s']:.1f} s each for physax, all JAX rows alternating) after "
-        f"warm-up, compile excluded, `jax.block_until_ready` per window; spread = (max - min) / median. Whole script: {wall:.0f} s.",
+        f"warm-up, compile excluded, `jax.block_until_ready` per window; spread = (max - min) / median. The 1-core rows come from "
+        f"{one.get('rounds', 1)} rounds in which a fresh 1-core JAX process and a fresh DeepXDE process take turns (the shared cores' speed "
+        "drifts over minutes; alternating lets a slow spell hit both), window rates pooled over the rounds; the default rows from one "
+        f"process after them. Whole script: {wall:.0f} s.",
         "",
         "| code | threads | steps / s | ms / step | spread | CPU s / wall s | physax / this |",
         "|---|---|---|---|---|---|---|",
@@ -454,6 +471,8 @@ def main() -> None:
                         help="interpreter with deepxde + torch (default: $PHYSAX_DEEPXDE_PYTHON; none: skip DeepXDE)")
     parser.add_argument("--windows", type=int, default=7)
     parser.add_argument("--window-s", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the 1-core JAX worker and DeepXDE alternate this many times; their window rates are pooled")
     parser.add_argument("--quick", action="store_true", help="3 short windows; prints, does not write unless --write")
     parser.add_argument("--write", dest="write", action="store_true", default=None)
     parser.add_argument("--no-write", dest="write", action="store_false")
@@ -471,15 +490,20 @@ def main() -> None:
         return
     wall0 = time.perf_counter()
     load0 = os.getloadavg()[0]
-    one = run_jax(True, args.windows, args.window_s)
-    default = run_jax(False, args.windows, args.window_s)
-    dde, note = None, ""
-    if args.deepxde_python:
-        steps = max(20, int(args.window_s * 110))  # DeepXDE does about 100 steps/s here: ~1 s windows
-        dde = run_deepxde(args.deepxde_python, args.windows, steps)
-    else:
+    # The machine's speed drifts (shared cores): alternating the one-core JAX
+    # worker with DeepXDE in rounds lets a slow spell hit both sides.
+    ones, ddes, note = [], [], ""
+    steps = max(20, int(args.window_s * 110))  # DeepXDE does about 100 steps/s here: ~1 s windows
+    if not args.deepxde_python:
         note = "no `--deepxde-python` and no `$PHYSAX_DEEPXDE_PYTHON`"
         print(f"DeepXDE skipped: {note}", file=sys.stderr)
+    for _ in range(max(1, args.rounds)):
+        ones.append(run_jax(True, args.windows, args.window_s))
+        if args.deepxde_python:
+            ddes.append(run_deepxde(args.deepxde_python, args.windows, steps))
+    one, dde = pool(ones), pool(ddes) if ddes else None
+    one["rounds"] = max(1, args.rounds)
+    default = run_jax(False, args.windows, args.window_s)
     text = section(one, default, dde, note, time.perf_counter() - wall0, (load0, os.getloadavg()[0]))
     print(text)
     if args.write if args.write is not None else not args.quick:
