@@ -148,8 +148,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # previous window's prediction, Fourier-interpolated): a small gated
         # network per window, warm-started from the last.
         "allen-cahn": dict(
-            steps=1500, windows=10, hard_initial=True, width=64, depth=4, architecture="modified_mlp", n_modes=1,
-            n_residual=1024, n_chunks=16, learning_rate=1e-3, decay_steps=500, decay_rate=0.9, eval_every=500,
+            steps=3000, windows=10, hard_initial=True, width=64, depth=4, architecture="modified_mlp", n_modes=1,
+            n_residual=1024, n_chunks=16, learning_rate=1e-3, decay_steps=1000, decay_rate=0.9, eval_every=1000,
         ),
         "convection": dict(
             steps=1000, windows=10, hard_initial=True, width=64, depth=4, n_residual=1024, n_chunks=16,

@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from pinns.nets import Jet
+
 __all__ = ["FourierInterpolant", "HardInitial", "TimeWindows"]
 
 class FourierInterpolant(eqx.Module):
@@ -63,6 +65,24 @@ class FourierInterpolant(eqx.Module):
         # Re((a + i b) e^{i phase}) = a cos - b sin
         return jnp.cos(phase) @ a - jnp.sin(phase) @ b
 
+    def jet(self, x: Float[Array, " d"], orders: tuple[int, ...]) -> tuple[Array, tuple[tuple[Array, ...], ...]]:
+        """The value and, per space axis ``i``, the derivatives of order ``1..orders[i]`` along it, in closed form."""
+        k, a, b = (jax.lax.stop_gradient(v) for v in (self.wavenumbers, self.real, self.imag))
+        theta = 2 * jnp.pi * (x - jnp.asarray(self.origin, x.dtype)) / jnp.asarray(self.length, x.dtype)
+        phase = k @ theta
+        cos, sin = jnp.cos(phase), jnp.sin(phase)
+        per_axis = []
+        for axis, order in enumerate(orders):
+            rate = 2 * jnp.pi * k[:, axis] / self.length[axis]  # d phase / d x_axis, per mode
+            streams = []
+            for m in range(1, order + 1):
+                # d^m/dx^m multiplies each mode by (i rate)^m = rate^m (re + i im), i^m = 1, i, -1, -i.
+                re, im = ((1, 0), (0, 1), (-1, 0), (0, -1))[m % 4]
+                p, q = (re * rate**m)[:, None], (im * rate**m)[:, None]
+                streams.append(cos @ (a * p - b * q) - sin @ (a * q + b * p))
+            per_axis.append(tuple(streams))
+        return cos @ a - sin @ b, tuple(per_axis)
+
 
 class HardInitial(eqx.Module):
     """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``."""
@@ -76,6 +96,27 @@ class HardInitial(eqx.Module):
     def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
         t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
         return self.initial(z[1:]) + ((z[0] - t0) / tau) * self.network(z)
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+        """As :meth:`pinns.nets.MLP.jet`, from the network's jet and the interpolant's closed form.
+
+        With ``s = (t - t0) / tau``: ``d^m/dt^m (s N) = s N^(m) + (m / tau) N^(m-1)``
+        and along space ``D^m u = D^m g + s D^m N``.
+        """
+        t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
+        s = (z[0] - t0) / tau
+        net = self.network.jet(z, orders)
+        g, g_streams = self.initial.jet(z[1:], orders[1:])
+        time_streams = []
+        below = net.value
+        for m, stream in enumerate(net.directions[0], start=1):
+            time_streams.append((m / tau) * below + (0 if stream is None else s * stream))
+            below = jnp.zeros_like(net.value) if stream is None else stream
+        space = tuple(
+            tuple(g_m + (0 if n_m is None else s * n_m) for g_m, n_m in zip(g_axis, n_axis))
+            for g_axis, n_axis in zip(g_streams, net.directions[1:])
+        )
+        return Jet(g + s * net.value, (tuple(time_streams), *space))
 
 
 class TimeWindows(eqx.Module):

@@ -121,3 +121,22 @@ def test_hard_initial_needs_a_periodic_case():
 
     with pytest.raises(CaseError, match="hard_initial"):
         make_problem(cases.get("burgers"), hard_initial=True)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "modified_mlp"])
+def test_hard_initial_taylor_jet_equals_nested_forward_mode_to_order_four(architecture):
+    from pinns.residual import derivative, time_derivative
+
+    values = np.random.default_rng(4).normal(size=(1, 16, 8))
+    initial = FourierInterpolant(values, (0.0, -1.0), (2 * math.pi, 2.0), jnp.float64)
+    net = make_network(jax.random.key(5), lower=(0.2, 0.0, -1.0), upper=(0.7, 2 * math.pi, 1.0), n_out=1,
+                       periods=(None, 2 * math.pi, None), architecture=architecture, width=12, depth=3, dtype=jnp.float64)
+    model = HardInitial(net, initial, t0=jnp.asarray(0.2), tau=jnp.asarray(0.5))
+    z = jnp.asarray([0.45, 1.3, 0.35])
+    jet = model.jet(z, (1, 4, 3))
+    np.testing.assert_allclose(jet.value, model(z), rtol=1e-12)
+    np.testing.assert_allclose(jet.directions[0][0], time_derivative(model)(z), rtol=1e-10)
+    for axis, streams in enumerate(jet.directions[1:]):
+        for order, stream in enumerate(streams, start=1):
+            alpha = tuple(order if i == axis else 0 for i in range(2))
+            np.testing.assert_allclose(stream, derivative(model, alpha)(z), rtol=1e-9, atol=1e-9)
