@@ -56,7 +56,11 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
     changes = dict(settings)
     if steps is not None:
         changes["steps"] = steps
-    return config.replace(**changes) if changes else config
+    config = config.replace(**changes) if changes else config
+    if config.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
+        # Checked here too, so the error comes before the reference solve.
+        raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
+    return config
 
 
 def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> dict[str, Any]:

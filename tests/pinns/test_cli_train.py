@@ -60,3 +60,7 @@ def test_phys_train_names_what_it_cannot_train(tmp_path, capsys):
     assert main(["train", "ns-kolmogorov", "--out", str(tmp_path / "ns")]) == 2
     assert capsys.readouterr().err.startswith("phys: error: pde.name: PINN training of 'navier-stokes-2d' is not supported")
     assert not (tmp_path / "ns").exists()
+    # An exact IC needs a periodic case; said before any reference solve or output.
+    assert main(["train", "burgers", "--set", "hard_initial=true", "--out", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err.startswith("phys: error: hard_initial: needs every space axis periodic")
+    assert not (tmp_path / "b").exists()
