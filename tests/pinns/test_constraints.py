@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from phys.case import Case, CaseError
+from phys.case import CaseError
 from pinns.config import TrainConfig
 from pinns.constraints import FourierInterpolant, HardInitial, TimeWindows
 from pinns.nets import make_network
@@ -72,26 +72,14 @@ def test_time_windows_route_each_time_to_its_window():
     np.testing.assert_array_equal(routed, [1, 1, 2, 2, 3, 3, 3])
 
 
-def _small_case() -> Case:
-    return Case(
-        name="convection-diffusion-small",
-        pde={"name": "convection-diffusion", "params": {"c": 1.0, "nu": 0.1}},
-        domain={"length": 2 * math.pi},
-        grid={"n": 32},
-        ic={"kind": "family", "name": "sine", "params": {"amplitude": 1.0, "wavenumber": 1.0}},
-        time={"t_end": 0.6, "dt": 0.05, "save_dt": 0.1},
-        dtype="float64",
-    )
-
-
 def _params(model):
     return jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
 
 
-def test_windowed_hard_initial_run_is_continuous_at_the_window_edges_and_resumes_exactly(tmp_path):
+def test_windowed_hard_initial_run_is_continuous_at_the_window_edges_and_resumes_exactly(tmp_path, small_case):
     from solvers.solve import solve
 
-    case = _small_case()
+    case = small_case.with_updates({"time.t_end": 0.6, "dtype": "float64"})
     reference = solve(case)
     config = TrainConfig(method="causal", steps=6, windows=3, hard_initial=True, width=8, depth=2, n_residual=32, n_chunks=4,
                          eval_every=3, checkpoint_every=4)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import numpy as np
 import pytest
 
-from phys.case import Case
 from pinns.config import TrainConfig, preset
 from pinns.train import CheckpointError, init_state, make_problem, predict, relative_l2, train
 
@@ -19,26 +16,15 @@ from pinns.train import CheckpointError, init_state, make_problem, predict, rela
 FACTOR = 0.4
 
 
-def _small_case() -> Case:
-    return Case(
-        name="convection-diffusion-small",
-        pde={"name": "convection-diffusion", "params": {"c": 1.0, "nu": 0.1}},
-        domain={"length": 2 * math.pi},
-        grid={"n": 32},
-        ic={"kind": "family", "name": "sine", "params": {"amplitude": 1.0, "wavenumber": 1.0}},
-        time={"t_end": 0.5, "dt": 0.05, "save_dt": 0.1},
-    )
-
-
 def _params(model):
     return jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
 
 
 @pytest.mark.parametrize("method, lbfgs_steps", [("pinn", 4), ("causal", 0)])
-def test_resumed_training_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, method, lbfgs_steps):
+def test_resumed_training_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, small_case, method, lbfgs_steps):
     from solvers.solve import solve
 
-    case = _small_case()
+    case = small_case
     reference = solve(case)
     # With L-BFGS, stop inside its phase, so both optimiser states go through the checkpoint.
     config = TrainConfig(method=method, steps=10 - lbfgs_steps, lbfgs_steps=lbfgs_steps, width=8, depth=2, n_residual=64, n_chunks=4,
