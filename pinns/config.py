@@ -136,11 +136,11 @@ def _check(config: TrainConfig) -> None:
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "cpu": {
         "*": {},
-        # Measured with `phys train burgers` (2 shared CPU cores, float32): rel. L2
-        # 1.2e-2 after 6000 Adam + 1000 L-BFGS steps, 6.26e-3 after 2000 L-BFGS
-        # steps, 291 s of training (4.2e-3 with 3000 L-BFGS steps).
+        # Measured with `phys train burgers` (2 CPU cores, float32, commit after
+        # 5867b6b): rel. L2 0.119 after 6000 Adam steps, 8.6e-3 after 2000
+        # L-BFGS steps, 4.2e-3 after 3000; 118 s of training.
         "burgers": dict(
-            steps=6000, lbfgs_steps=2000, width=32, depth=4, n_residual=2048, n_initial=256, n_boundary=128,
+            steps=6000, lbfgs_steps=3000, width=32, depth=4, n_residual=2048, n_initial=256, n_boundary=128,
             n_residual_lbfgs=8192, learning_rate=2e-3, decay_steps=1000, decay_rate=0.7, weight_initial=10.0,
             weight_boundary=10.0, eval_every=1000,
         ),
