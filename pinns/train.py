@@ -97,19 +97,9 @@ def make_problem(case: Case, hard_initial: bool = False) -> Problem:
 
 def window_problem(problem: Problem, t0: float, t1: float, ic_values: Float[Array, "n fields"]) -> Problem:
     """``problem`` on the time window ``[t0, t1]``, starting from ``ic_values`` on the IC grid."""
-    points = problem.ic_points.at[:, 0].set(t0)
-    return Problem(
-        pde=problem.pde,
-        ic_points=points,
-        ic_values=jnp.asarray(ic_values, problem.ic_values.dtype),
-        span=jnp.asarray([t0, t1], problem.span.dtype),
-        lower=problem.lower,
-        upper=problem.upper,
-        bcs=problem.bcs,
-        names=problem.names,
-        grid_shape=problem.grid_shape,
-        hard_initial=problem.hard_initial,
-    )
+    dtype = problem.ic_values.dtype
+    changes = (problem.ic_points.at[:, 0].set(t0), jnp.asarray(ic_values, dtype), jnp.asarray([t0, t1], problem.span.dtype))
+    return eqx.tree_at(lambda p: (p.ic_points, p.ic_values, p.span), problem, changes)
 
 
 def window_edges(problem: Problem, windows: int) -> tuple[float, ...]:
