@@ -57,6 +57,8 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
     if steps is not None:
         changes["steps"] = steps
     config = config.replace(**changes) if changes else config
+    if config.data_file and not Path(config.data_file).is_file():
+        raise CaseError("data_file", f"no such file: {config.data_file}")
     if config.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         # Checked here too, so the error comes before the reference solve.
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")

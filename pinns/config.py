@@ -60,6 +60,11 @@ class TrainConfig:
     # `balance_every` Adam steps (0: never).
     weight_initial: float = 1.0
     weight_boundary: float = 1.0
+    # Data term: observations from an HDF5 file in physax's schema (e.g. a
+    # `phys run` output), `n_data` of them drawn per step, weight `weight_data`.
+    data_file: str = ""
+    n_data: int = 256
+    weight_data: float = 1.0
     weight_residual: float = 1.0
     balance_every: int = 0
     balance_momentum: float = 0.9
@@ -93,10 +98,10 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every", "steps_per_call", "windows")
+_POSITIVE_INTS = ("n_residual", "n_initial", "n_boundary", "n_chunks", "width", "depth", "n_modes", "decay_steps", "eval_every", "checkpoint_every", "steps_per_call", "windows", "n_data")
 _NON_NEGATIVE_INTS = ("steps", "lbfgs_steps", "n_residual_lbfgs", "balance_every", "fourier_features")
 _POSITIVE_FLOATS = ("learning_rate", "decay_rate", "causal_factor", "causal_eps_max", "fourier_scale")
-_NON_NEGATIVE_FLOATS = ("causal_eps", "weight_initial", "weight_boundary", "weight_residual", "factorize_sigma")
+_NON_NEGATIVE_FLOATS = ("causal_eps", "weight_initial", "weight_boundary", "weight_residual", "weight_data", "factorize_sigma")
 
 
 def _check(config: TrainConfig) -> None:
@@ -117,6 +122,8 @@ def _check(config: TrainConfig) -> None:
             raise CaseError(name, f"must be a non-negative number, got {value!r}")
         if name in _POSITIVE_FLOATS and value == 0:
             raise CaseError(name, f"must be positive, got {value!r}")
+    if not isinstance(config.data_file, str):
+        raise CaseError("data_file", f"must be a path, got {config.data_file!r}")
     for name in ("warm_start", "hard_initial", "factorize"):
         if not isinstance(getattr(config, name), bool):
             raise CaseError(name, f"must be true or false, got {getattr(config, name)!r}")

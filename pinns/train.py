@@ -63,13 +63,18 @@ class Problem(eqx.Module):
     names: tuple[str, ...] = eqx.field(static=True)
     grid_shape: tuple[int, ...] = eqx.field(static=True)  # the IC points are this grid, flattened
     hard_initial: bool = eqx.field(static=True, default=False)  # the IC holds exactly: no IC loss term
+    # Observations for the data term (pinns.data), or None: points (t, x, ...) and values there.
+    data_points: Float[Array, "o d"] | None = None
+    data_values: Float[Array, "o fields"] | None = None
 
 
-def make_problem(case: Case, hard_initial: bool = False) -> Problem:
+def make_problem(case: Case, hard_initial: bool = False, data: tuple[np.ndarray, np.ndarray] | None = None) -> Problem:
     """The PINN problem of ``case``: box, IC on the case's grid, BCs.
 
     ``hard_initial``: the network is wrapped so the IC holds exactly
     (:class:`pinns.constraints.HardInitial`); it needs every space axis periodic.
+    ``data``: observations ``(points [o, 1 + d], values [o, fields])`` for a
+    data term (:func:`pinns.data.observations`).
     """
     if hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
@@ -92,6 +97,8 @@ def make_problem(case: Case, hard_initial: bool = False) -> Problem:
         names=case.fields,
         grid_shape=tuple(u0.shape[1:]),
         hard_initial=hard_initial,
+        data_points=None if data is None else jnp.asarray(data[0], dtype),
+        data_values=None if data is None else jnp.asarray(data[1], dtype),
     )
 
 
@@ -156,7 +163,8 @@ def _network(problem: Problem, config: TrainConfig, key: PRNGKeyArray, dtype: jn
 def _term_names(problem: Problem) -> tuple[str, ...]:
     boundary = any(kind != "periodic" for kind, _, _ in problem.bcs)
     initial = () if problem.hard_initial else ("initial",)
-    return initial + ("residual",) + (("boundary",) if boundary else ())
+    data = () if problem.data_points is None else ("data",)
+    return initial + ("residual",) + (("boundary",) if boundary else ()) + data
 
 
 def _hard_initial(problem: Problem, network: eqx.Module) -> HardInitial:
@@ -188,7 +196,8 @@ def init_state(problem: Problem, config: TrainConfig, key: PRNGKeyArray, previou
     if problem.hard_initial:
         model = _hard_initial(problem, model)
     params = eqx.filter(model, eqx.is_inexact_array)
-    initial = {"initial": config.weight_initial, "residual": config.weight_residual, "boundary": config.weight_boundary}
+    initial = {"initial": config.weight_initial, "residual": config.weight_residual, "boundary": config.weight_boundary,
+               "data": config.weight_data}
     return TrainState(
         model=model,
         adam_state=_adam(config).init(params),
@@ -215,6 +224,8 @@ class Batch(NamedTuple):
     initial_values: Float[Array, "k fields"]
     boundary: Float[Array, "b d"] | None  # points on the lower faces; upper faces are + length
     boundary_axis: tuple[int, ...]
+    data: Float[Array, "k d"] | None = None
+    data_values: Float[Array, "k fields"] | None = None
 
 
 def sample(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> Batch:
@@ -244,7 +255,11 @@ def sample(problem: Problem, config: TrainConfig, key: PRNGKeyArray) -> Batch:
             xb = xb.at[:, axis].set(lo[axis])
             faces.append(jnp.concatenate([tb, xb], axis=1))
         boundary = jnp.stack(faces)
-    return Batch(residual, problem.ic_points[pick], problem.ic_values[pick], boundary, walls)
+    data = data_values = None
+    if problem.data_points is not None:
+        rows = jax.random.randint(jax.random.fold_in(key_ic, 1), (config.n_data,), 0, problem.data_points.shape[0])
+        data, data_values = problem.data_points[rows], problem.data_values[rows]
+    return Batch(residual, problem.ic_points[pick], problem.ic_values[pick], boundary, walls, data, data_values)
 
 
 def loss_terms(model: eqx.Module, problem: Problem, batch: Batch, eps: Array, causal: bool) -> tuple[dict[str, Array], Array]:
@@ -259,6 +274,12 @@ def loss_terms(model: eqx.Module, problem: Problem, batch: Batch, eps: Array, ca
     terms = {"residual": residual_loss}
     if not problem.hard_initial:
         terms["initial"] = mean_square(jax.vmap(model)(batch.initial) - batch.initial_values)
+    if batch.data is not None:
+        # Only observations inside the window being trained count (all of them without windows);
+        # masking rather than filtering keeps one shape, so windows share a compilation.
+        inside = (batch.data[:, 0] >= problem.span[0]) & (batch.data[:, 0] <= problem.span[1])
+        misfit = jnp.mean(jnp.square(jax.vmap(model)(batch.data) - batch.data_values), axis=1)
+        terms["data"] = jnp.sum(jnp.where(inside, misfit, 0)) / jnp.maximum(jnp.sum(inside), 1)
     if batch.boundary is not None:
         misfits = []
         for j, axis in enumerate(batch.boundary_axis):
@@ -481,7 +502,10 @@ def train(
 
         reference = solve(case)
     start = time.perf_counter()
-    whole = make_problem(case, config.hard_initial)
+    from pinns.data import load_observations
+
+    data = load_observations(config.data_file, case) if config.data_file else None
+    whole = make_problem(case, config.hard_initial, data)
     key = jax.random.key(case.seed if config.seed is None else config.seed)
     init_key, run_key = jax.random.split(key)
     edges = window_edges(whole, config.windows)
