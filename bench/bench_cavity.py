@@ -24,7 +24,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -33,11 +32,14 @@ import jax
 import jax.numpy as jnp
 import jaxlib
 
+from _markdown import markers, write_section
+
 import cases
 from solvers.projection import PROJECTION, stable_dt
 
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- bench_cavity:start -->", "<!-- bench_cavity:end -->"
+SECTION = "bench_cavity"
+START, END = markers(SECTION)
 SIZES = (64, 128)
 
 
@@ -89,12 +91,6 @@ def section(rows: list[tuple[int, str, float, float]], steps: int, repeats: int,
     return "\n".join(lines)
 
 
-def write(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
 
 
 def main() -> None:
@@ -112,7 +108,7 @@ def main() -> None:
     text = section(rows, steps, repeats, time.perf_counter() - wall0)
     print(text)
     if args.write if args.write is not None else not args.quick:
-        write(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

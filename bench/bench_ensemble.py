@@ -36,15 +36,17 @@ import datetime
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _markdown import markers, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- bench_ensemble:start -->", "<!-- bench_ensemble:end -->"
+SECTION = "bench_ensemble"
+START, END = markers(SECTION)
 DEVICE_COUNTS = (1, 2, 4)
 
 
@@ -220,12 +222,6 @@ def render(ks: dict, ns: dict, ns_big: dict | None, scaling: dict, wall: float, 
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -251,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     section = suite(args)
     print(section)
     if (not args.quick) if args.write is None else args.write:
-        write_section(section)
+        write_section(SECTION, section)
         print(f"wrote {ROOT / 'BENCHMARKS.md'}")
 
 

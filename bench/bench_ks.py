@@ -29,7 +29,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -42,6 +41,8 @@ import jax.numpy as jnp
 import jaxlib
 import numpy as np
 
+from _markdown import markers, write_section
+
 import cases
 from phys.compile import Params, compile_case
 from solvers.rollout import make_stepper, rollout
@@ -51,7 +52,8 @@ N, LENGTH, DT, BATCH, SAVE_EVERY = 256, 100.0, 0.05, 64, 100
 CHECK_STEPS = 200
 ROOT = Path(__file__).resolve().parent.parent
 SPREADS: list[float] = []  # (max - min) / median of each timed configuration
-START, END = "<!-- bench_ks:start -->", "<!-- bench_ks:end -->"
+SECTION = "bench_ks"
+START, END = markers(SECTION)
 
 
 # --------------------------------------------------------------------------- setup
@@ -300,7 +302,7 @@ def main() -> None:
     section = render(results, check_lines, steps, repeats, time.perf_counter() - wall0, args.no_diagnostics)
     print(section)
     if write:
-        write_section(section)
+        write_section(SECTION, section)
         print(f"wrote {ROOT / 'BENCHMARKS.md'}")
 
 
@@ -395,15 +397,6 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nMeasured by the scripts in `bench/`.\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,6 @@ import datetime
 import math
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -76,6 +75,8 @@ from jax_cfd.base import grids as cfd_grids
 from jax_cfd.spectral import equations as cfd_equations
 from jax_cfd.spectral import time_stepping as cfd_time_stepping
 
+from _markdown import markers, write_section
+
 import cases
 from phys.compile import Params, compile_case
 from solvers.rollout import rollout
@@ -85,7 +86,8 @@ FINE = 4  # reference dt = DT / FINE
 COARSE = 4  # margin column: dt = COARSE * DT
 CONTOUR_POINTS, DEFAULT_CONTOUR_POINTS = 16, 64
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- bench_ns:start -->", "<!-- bench_ns:end -->"
+SECTION = "bench_ns"
+START, END = markers(SECTION)
 SPREADS: list[tuple[float, str]] = []  # (spread, configuration)
 FLOOR = "FFT pair (rfft2+irfft2)"
 CFD_STEPPERS = {2: cfd_time_stepping.crank_nicolson_rk2, 4: cfd_time_stepping.crank_nicolson_rk4}
@@ -315,7 +317,7 @@ def main() -> None:
                      time.perf_counter() - wall0, t_check)
     print(section)
     if write:
-        write_section(section)
+        write_section(SECTION, section)
         print(f"wrote {ROOT / 'BENCHMARKS.md'}")
 
 
@@ -433,15 +435,6 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nMeasured by the scripts in `bench/`.\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 if __name__ == "__main__":
