@@ -21,7 +21,7 @@ Three codes do the same Adam step in one run:
   without one the row is skipped and the section says so).
 
 Diagnostic rows, timed in the same windows: physax's single-step
-``_adam_step`` (one jitted call per step); the hand-written step fused 100
+``_adam_body`` under ``jax.jit``, one call per step; the hand-written step fused 100
 per call in a ``fori_loop`` (the like-for-like comparison with physax's
 fused loop); physax's fused loop with the residual on the generic nested
 ``jax.jvp`` path (``residuals(..., taylor=False)``: what the Taylor-mode
@@ -62,15 +62,17 @@ import datetime
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _markdown import markers, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- bench_pinn:start -->", "<!-- bench_pinn:end -->"
+SECTION = "bench_pinn"
+START, END = markers(SECTION)
 N_RESIDUAL, N_BOUNDARY_PER_WALL, N_INITIAL = 2780, 40, 160
 WIDTH, DEPTH = 20, 3
 NU = 0.01 / 3.141592653589793
@@ -116,11 +118,14 @@ def _physax_fused():
 
 
 def _physax_per_step():
-    """Diagnostic: ``pinns.train._adam_step``, one jitted call per Adam step."""
-    from pinns.train import _adam_step
+    """Diagnostic: physax's Adam step (``pinns.train._adam_body``), one jitted call per step."""
+    import jax
+
+    from pinns.train import _adam_body
 
     problem, config, run_key, state = _physax_config()
-    return (lambda s: _adam_step(s, problem, config, run_key)[0]), state, 1
+    step = jax.jit(_adam_body, static_argnums=2)
+    return (lambda s: step(s, problem, config, run_key)[0]), state, 1
 
 
 def _physax_generic():
@@ -418,8 +423,8 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         lines.append(row("DeepXDE `train_step` (1 core, as above)", "vs default", dde["train_step"], p2))
     lines += [
         "",
-        "Diagnostics (same runs, windows alternating with the rows above): `physax _adam_step` is one jitted call per "
-        "physax step (what `train` did before `_adam_steps`); `hand-written, fused in fori_loop` is the hand-written step "
+        "Diagnostics (same runs, windows alternating with the rows above): `physax _adam_body` is one physax Adam step jitted alone, one call per "
+        "step (what `train` did before `_adam_steps`); `hand-written, fused in fori_loop` is the hand-written step "
         "run 100 steps per jitted call like physax's; `physax, generic residual` is the fused physax loop with "
         "`pinns.residual`'s specialised Taylor-mode path for the package's networks switched off (the generic nested "
         "`jax.jvp` path any callable gets); `hand-written + pinns.residual` is the hand-written per-step loop with its "
@@ -430,7 +435,7 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         "|---|---|---|---|---|---|---|",
     ]
     diagnostics = (
-        ("physax `_adam_step` (jit per step)", "physax_step"),
+        ("physax `_adam_body` (jit per step)", "physax_step"),
         ("hand-written, fused in `fori_loop`", "hand_fused"),
         ("physax, generic residual (fused)", "physax_generic"),
         ("hand-written + `pinns.residual` (jit per step)", "hand_physax_residual"),
@@ -457,12 +462,6 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
     return "\n".join(lines)
 
 
-def write(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
 
 
 def main() -> None:
@@ -507,7 +506,7 @@ def main() -> None:
     text = section(one, default, dde, note, time.perf_counter() - wall0, (load0, os.getloadavg()[0]))
     print(text)
     if args.write if args.write is not None else not args.quick:
-        write(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

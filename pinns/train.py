@@ -323,14 +323,6 @@ def _adam_body(state: TrainState, problem: Problem, config: TrainConfig, key: PR
     return new, terms, weights
 
 
-# Plain ``jax.jit``, not ``eqx.filter_jit``: every leaf of a TrainState and a
-# Problem is an array or a number (the networks keep their settings in static
-# fields) and TrainConfig is hashable, so nothing needs filtering, and
-# filter_jit's per-call partition of the state cost 0.75 ms of a 4 ms step
-# (bench/bench_pinn.py, 1 core).
-_adam_step = jax.jit(_adam_body, static_argnums=2)
-
-
 @functools.partial(jax.jit, static_argnums=2)
 def _adam_steps(
     state: TrainState, problem: Problem, config: TrainConfig, key: PRNGKeyArray, n: Array
@@ -339,8 +331,13 @@ def _adam_steps(
 
     ``n`` is traced, so every length shares one compilation. One call per
     step paid 1.5 ms of dispatch on a 4 ms step (bench/bench_pinn.py, 1 core);
-    the loop pays it once. The steps are those of :func:`_adam_step`: a run
-    is the same function of the step count however it is cut into calls.
+    the loop pays it once. Each step is :func:`_adam_body` with the step
+    count in its key, so a run is the same function of the step count
+    however it is cut into calls. Plain ``jax.jit``, not ``eqx.filter_jit``:
+    every leaf of a TrainState and a Problem is an array (the networks keep
+    their settings in static fields) and TrainConfig is hashable, so nothing
+    needs filtering, and filter_jit's per-call partition of the state cost
+    0.75 ms of a 4 ms step.
     """
     _, terms, weights = jax.eval_shape(lambda s: _adam_body(s, problem, config, key), state)
     zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), (terms, weights))
@@ -408,10 +405,16 @@ def _evaluate(model: eqx.Module, points: Float[Array, "n d"]) -> Float[Array, "n
 def predict(model: eqx.Module, times: np.ndarray, coords: tuple[np.ndarray, ...], batch: int = 65536) -> np.ndarray:
     """The network on the grid ``times x coords``: ``[T, *n, fields]`` (host)."""
     if isinstance(model, TimeWindows):
-        # Each window's network on its own times only.
-        owner = np.searchsorted(np.asarray(model.edges[1:-1]), np.asarray(times), side="right")
-        parts = [predict(m, np.asarray(times)[owner == i], coords, batch) for i, m in enumerate(model.models) if np.any(owner == i)]
-        return np.concatenate(parts, axis=0)
+        # Each window's network on its own times only, put back in the order asked for.
+        times = np.asarray(times)
+        owner = np.searchsorted(np.asarray(model.edges[1:-1]), times, side="right")
+        out = None
+        for i, m in enumerate(model.models):
+            if np.any(owner == i):
+                part = predict(m, times[owner == i], coords, batch)
+                out = np.empty((len(times), *part.shape[1:]), part.dtype) if out is None else out
+                out[owner == i] = part
+        return out
     dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
     axes = [np.asarray(times), *map(np.asarray, coords)]
     mesh = np.meshgrid(*axes, indexing="ij")
