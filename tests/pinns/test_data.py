@@ -60,8 +60,16 @@ def test_bad_data_files_are_refused_in_one_line(tmp_path, small_case):
     with pytest.raises(CaseError, match="data_file: no such file"):
         load_observations(tmp_path / "missing.h5", small_case)
     run_case(small_case, tmp_path / "run.h5")
+    from phys.io import read
+
+    # Another PDE with the same field name and box takes the file's values as they are, point by point.
     burgers_like = small_case.with_updates({"pde.name": "burgers", "pde.params": {"nu": 0.1}})
-    assert load_observations(tmp_path / "run.h5", burgers_like)[1].shape[1] == 1  # same field name u: accepted
+    points, values = load_observations(tmp_path / "run.h5", burgers_like)
+    saved = read(tmp_path / "run.h5")
+    t_index = np.searchsorted(saved.time, points[:, 0])
+    x_index = np.rint((points[:, 1] - 0.0) / (2 * np.pi / 32)).astype(int)
+    np.testing.assert_array_equal(values[:, 0], saved["u"][0][t_index, x_index])
+    assert len(values) == saved["u"][0].size
     from cases import get
 
     two_d = get("ns-taylor-green")
