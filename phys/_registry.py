@@ -1,20 +1,39 @@
-"""Names of the built-in PDEs and initial-condition families, without JAX.
+"""The built-in PDEs and initial-condition families, read from their source without importing JAX.
 
-The case schema must validate a case (unknown PDE, unknown parameter) before
-JAX is imported, so that bad input fails fast and prints one line. This table
-holds what validation needs: each PDE's parameters with their defaults, its
-field names and dimension, and where its class lives. The class itself, in
-``phys/pdes/<name>.py``, declares the same parameters as array fields; a test
-(``tests/phys/test_registry.py``) checks that the two agree and that every PDE
-file is registered here.
+The case schema validates a case (unknown PDE, unknown parameter) before JAX
+is imported, so that bad input fails fast and prints one line. What it needs
+is written once, on the classes and functions themselves: a PDE class in
+``phys/pdes/<file>.py`` declares its ``name``, ``fields``, ``n_dims`` and its
+parameters with their defaults and docstrings; an initial-condition family in
+``phys/initial.py`` is a function decorated ``@family(name, n_dims=...)``
+whose keyword-only arguments are its parameters. This module reads those
+declarations with :mod:`ast` (no import, no JAX) and derives the tables.
+
+A user's own PDE class or IC function, named by an import path
+(``"module:Class"``, see :mod:`phys._imports`), is imported instead (its
+module imports JAX anyway) and described by :func:`pde_signature` and
+:func:`ic_signature` from the class or function itself, through the same
+:class:`Signature`. A test checks that the source reading and the imported
+class say the same.
 """
 
 from __future__ import annotations
 
-import importlib
+import ast
+import dataclasses
+import functools
+import inspect
+import math
+import operator
+import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+__all__ = ["IC_FAMILIES", "PDES", "Parameter", "Signature", "ic_signature", "pde_signature", "signature_of_class", "signature_of_family"]
+
+_HERE = Path(__file__).parent
 
 
 @dataclass(frozen=True)
@@ -27,15 +46,16 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Signature:
-    """What the schema knows of a PDE or IC family without importing it."""
+    """What the schema knows of a PDE or IC family, built in or a user's."""
 
-    name: str
+    name: str  # the registered name, or the import path of a user's class or function
     target: str  # "module:attribute"
     summary: str
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     n_dims: int | None = None  # None: any dimension
-    solver: str = "etdrk"  # the scheme a case gets when it names none (``phys.case.SOLVERS``)
+    # The scheme a case gets when it names none (``phys.case.SOLVERS``); None: by dimension and BCs.
+    default_scheme: str | None = None
     # The class defines ``advection_velocity(d)``, so a case may ask for a CFL-adaptive step (``solver.cfl``).
     advection_velocity: bool = False
 
@@ -46,181 +66,268 @@ class Signature:
         return {k: p.default for k, p in self.parameters.items()}
 
     def load(self) -> Any:
-        module, _, attribute = self.target.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        from phys._imports import load_object
+
+        return load_object(self.target)
 
 
-PDES: Mapping[str, Signature] = MappingProxyType(
-    {
-        "kuramoto-sivashinsky": Signature(
-            name="kuramoto-sivashinsky",
-            target="phys.pdes.kuramoto_sivashinsky:KuramotoSivashinsky",
-            summary="u_t + c u u_x + a u_xx + b u_xxxx = 0 (periodic, 1D)",
-            parameters={
-                "a": Parameter(1.0, "coefficient of u_xx (negative diffusion drives the instability)"),
-                "b": Parameter(1.0, "coefficient of u_xxxx (hyperdiffusion)"),
-                "c": Parameter(1.0, "coefficient of the convective term u u_x"),
-            },
-            fields=("u",),
-            n_dims=1,
-        ),
-        "convection": Signature(
-            name="convection",
-            target="phys.pdes.convection:Convection",
-            summary="u_t + beta u_x = 0 (1D)",
-            parameters={"beta": Parameter(1.0, "convection speed")},
-            fields=("u",),
-            n_dims=1,
-        ),
-        "convection-diffusion": Signature(
-            name="convection-diffusion",
-            target="phys.pdes.convection_diffusion:ConvectionDiffusion",
-            summary="u_t + c u_x = nu u_xx (1D)",
-            parameters={
-                "c": Parameter(1.0, "convection speed"),
-                "nu": Parameter(0.05, "diffusivity"),
-            },
-            fields=("u",),
-            n_dims=1,
-        ),
-        "burgers": Signature(
-            name="burgers",
-            target="phys.pdes.burgers:Burgers",
-            summary="u_t + u u_x = nu u_xx (1D, convection in flux form (u^2/2)_x)",
-            parameters={"nu": Parameter(0.01 / 3.141592653589793, "viscosity; 0.01/pi is the PINN benchmark")},
-            fields=("u",),
-            n_dims=1,
-        ),
-        "allen-cahn": Signature(
-            name="allen-cahn",
-            target="phys.pdes.allen_cahn:AllenCahn",
-            summary="u_t = d u_xx + k (u - u^3) (1D)",
-            parameters={
-                "d": Parameter(1e-4, "diffusivity"),
-                "k": Parameter(5.0, "reaction rate"),
-            },
-            fields=("u",),
-            n_dims=1,
-        ),
-        "navier-stokes-vp": Signature(
-            name="navier-stokes-vp",
-            target="phys.pdes.navier_stokes:IncompressibleNavierStokes2D",
-            summary="incompressible NS, velocity-pressure form: u_t + div(u u) + grad p = lap u / re, "
-            "div u = 0 (2D; pressure from the solver's projection)",
-            parameters={"re": Parameter(100.0, "Reynolds number U L / nu (kinematic viscosity is 1/re)")},
-            fields=("u", "v"),
-            n_dims=2,
-            solver="projection",
-        ),
-        "navier-stokes-2d": Signature(
-            name="navier-stokes-2d",
-            target="phys.pdes.navier_stokes:NavierStokes2D",
-            summary="incompressible NS, vorticity form: w_t + div(u w) = nu lap w - drag w - A k cos(k y) "
-            "(periodic 2D; Kolmogorov force f_x = A sin(k y))",
-            parameters={
-                "nu": Parameter(1e-3, "kinematic viscosity"),
-                "drag": Parameter(0.0, "linear (Rayleigh) drag coefficient"),
-                "forcing_amplitude": Parameter(0.0, "amplitude A of the body force f_x = A sin(k y)"),
-                "forcing_wavenumber": Parameter(4.0, "angular wavenumber k of the body force"),
-            },
-            fields=("vorticity",),
-            n_dims=2,
-            advection_velocity=True,
-        ),
-        "lorenz": Signature(
-            name="lorenz",
-            target="phys.pdes.lorenz:Lorenz",
-            summary="x' = sigma (y - x), y' = x (rho - z) - y, z' = x y - beta z (ODE, no space)",
-            parameters={
-                "sigma": Parameter(10.0, "Prandtl number"),
-                "rho": Parameter(28.0, "Rayleigh number (scaled); chaotic above 24.74"),
-                "beta": Parameter(8.0 / 3.0, "aspect-ratio factor of the convection cell"),
-            },
-            fields=("x", "y", "z"),
-            n_dims=0,
-            solver="ode",
-        ),
-        "lotka-volterra": Signature(
-            name="lotka-volterra",
-            target="phys.pdes.lotka_volterra:LotkaVolterra",
-            summary="prey' = alpha prey - beta prey predator, predator' = delta prey predator - gamma predator (ODE)",
-            parameters={
-                "alpha": Parameter(1.3, "prey growth rate"),
-                "beta": Parameter(0.9, "predation rate"),
-                "gamma": Parameter(0.8, "predator death rate"),
-                "delta": Parameter(1.8, "predator growth per prey eaten"),
-            },
-            fields=("prey", "predator"),
-            n_dims=0,
-            solver="ode",
-        ),
+# -- reading source ------------------------------------------------------------
+
+_OPERATORS: dict[type, Callable[..., float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_CONSTANTS = {"math.pi": math.pi, "math.e": math.e, "math.tau": math.tau}
+
+
+def _number(node: ast.expr) -> float:
+    """A numeric default written as arithmetic on literals and ``math.pi`` (``0.01 / 3.14159...``, ``8.0 / 3.0``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_number(node.operand))
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_number(node.left), _number(node.right))
+    if ast.unparse(node) in _CONSTANTS:
+        return _CONSTANTS[ast.unparse(node)]
+    raise ValueError(f"not a numeric default: {ast.unparse(node)}")
+
+
+def _literal(node: ast.expr | None) -> Any:
+    return None if node is None else ast.literal_eval(node)
+
+
+def _summary(docstring: str | None) -> str:
+    """The docstring's first sentence-line, without reST markup."""
+    first = (docstring or "").strip().split("\n\n")[0]
+    return " ".join(first.replace("``", "").split())
+
+
+def _attribute_docs(body: list[ast.stmt]) -> dict[str, str]:
+    """``{attribute: docstring}`` for string literals that follow an annotated assignment (PEP 257)."""
+    docs: dict[str, str] = {}
+    for statement, following in zip(body, body[1:]):
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[statement.target.id] = " ".join(following.value.value.split())
+    return docs
+
+
+def _is_classvar(annotation: ast.expr) -> bool:
+    return ast.unparse(annotation).startswith(("ClassVar", "typing.ClassVar"))
+
+
+_CONTRACT = ("fields", "n_dims", "name", "default_scheme", "output_orders", "auxiliary_fields")
+
+
+def _pde_from_ast(node: ast.ClassDef, module: str) -> Signature | None:
+    attributes: dict[str, ast.expr | None] = {}
+    parameters: dict[str, Parameter] = {}
+    docs = _attribute_docs(node.body)
+    methods = {s.name for s in node.body if isinstance(s, ast.FunctionDef)}
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            name = statement.target.id
+            if name in _CONTRACT or _is_classvar(statement.annotation):
+                attributes[name] = statement.value
+            elif statement.value is not None:
+                parameters[name] = Parameter(_number(statement.value), docs.get(name, ""))
+            else:
+                raise ValueError(f"{module}:{node.name}: parameter '{name}' has no default")
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            attributes[statement.targets[0].id] = statement.value
+    registered = _literal(attributes.get("name"))
+    if registered is None:
+        return None  # a helper class of the file, not a registered PDE
+    return Signature(
+        name=registered,
+        target=f"{module}:{node.name}",
+        summary=_summary(ast.get_docstring(node)),
+        parameters=parameters,
+        fields=tuple(_literal(attributes["fields"])),
+        n_dims=_literal(attributes.get("n_dims")),
+        default_scheme=_literal(attributes.get("default_scheme")),
+        advection_velocity="advection_velocity" in methods,
+    )
+
+
+def _family_decorator(node: ast.FunctionDef) -> ast.Call | None:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) in ("family", "initial.family"):
+            return decorator
+    return None
+
+
+def _parameter_docs(docstring: str | None) -> dict[str, str]:
+    """``name: meaning`` lines of a docstring's ``Parameters:`` block."""
+    docs: dict[str, str] = {}
+    lines = textwrap.dedent(docstring or "").splitlines()
+    if "Parameters:" not in [line.strip() for line in lines]:
+        return docs
+    start = [line.strip() for line in lines].index("Parameters:") + 1
+    for line in lines[start:]:
+        key, sep, text = line.strip().partition(":")
+        if not sep or not key.isidentifier():
+            if line.strip() and key in docs:  # a continuation line
+                docs[key] += " " + line.strip()
+            continue
+        docs[key] = text.strip()
+    return docs
+
+
+def _family_from_ast(node: ast.FunctionDef, module: str) -> Signature | None:
+    decorator = _family_decorator(node)
+    if decorator is None:
+        return None
+    name = _literal(decorator.args[0])
+    n_dims = next((_literal(k.value) for k in decorator.keywords if k.arg == "n_dims"), None)
+    docs = _parameter_docs(ast.get_docstring(node))
+    parameters = {}
+    for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults):
+        if default is None:
+            raise ValueError(f"{module}:{node.name}: parameter '{argument.arg}' has no default")
+        parameters[argument.arg] = Parameter(_number(default), docs.get(argument.arg, ""))
+    return Signature(
+        name=name, target=f"{module}:{node.name}", summary=_summary(ast.get_docstring(node)), parameters=parameters, n_dims=n_dims
+    )
+
+
+def _scan_pdes() -> dict[str, Signature]:
+    table: dict[str, Signature] = {}
+    for path in sorted((_HERE / "pdes").glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        module = f"phys.pdes.{path.stem}"
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                signature = _pde_from_ast(node, module)
+                if signature is not None:
+                    table[signature.name] = signature
+    return table
+
+
+def _scan_families() -> dict[str, Signature]:
+    table: dict[str, Signature] = {}
+    for node in ast.parse((_HERE / "initial.py").read_text()).body:
+        if isinstance(node, ast.FunctionDef):
+            signature = _family_from_ast(node, "phys.initial")
+            if signature is not None:
+                table[signature.name] = signature
+    return table
+
+
+PDES: Mapping[str, Signature] = MappingProxyType(_scan_pdes())
+IC_FAMILIES: Mapping[str, Signature] = MappingProxyType(_scan_families())
+
+
+# -- a user's class or function, imported ----------------------------------------
+
+
+def _source_docs(obj: Any) -> ast.AST | None:
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    except (OSError, TypeError, SyntaxError):  # defined in a REPL or by exec: no source to read
+        return None
+
+
+def signature_of_class(cls: type, name: str | None = None) -> Signature:
+    """The :class:`Signature` of an imported PDE class (checked with :func:`phys.pdes._base.check_pde_class` first)."""
+    from phys._imports import object_path
+
+    tree = _source_docs(cls)
+    body = next((n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__), []) if tree else []
+    docs = _attribute_docs(body)
+    parameters = {
+        f.name: Parameter(float(f.default), docs.get(f.name, "")) for f in dataclasses.fields(cls)
     }
-)
+    path = object_path(cls)
+    return Signature(
+        name=name or path,
+        target=path,
+        summary=_summary(cls.__doc__),
+        parameters=parameters,
+        fields=tuple(cls.fields),
+        n_dims=cls.n_dims,
+        default_scheme=getattr(cls, "default_scheme", None),
+        advection_velocity=cls.has_advection_velocity(),
+    )
 
-IC_FAMILIES: Mapping[str, Signature] = MappingProxyType(
-    {
-        "allen-cahn": Signature(
-            name="allen-cahn",
-            target="phys.initial:allen_cahn",
-            summary="u0 = x^2 cos(wavenumber x) along the first axis (x^2 cos(pi x) on [-1, 1): "
-            "the Allen-Cahn start of Raissi et al. 2019)",
-            parameters={"wavenumber": Parameter(3.141592653589793, "angular wavenumber of the cosine")},
-            n_dims=1,
-        ),
-        "kassam-trefethen": Signature(
-            name="kassam-trefethen",
-            target="phys.initial:kassam_trefethen",
-            summary="u0 = cos(x/scale) (1 + sin(x/scale)), the KS start of Kassam & Trefethen (2005)",
-            parameters={"scale": Parameter(16.0, "length scale; 16 on [0, 32 pi)")},
-            n_dims=1,
-        ),
-        "sine": Signature(
-            name="sine",
-            target="phys.initial:sine",
-            summary="u0 = amplitude sin(wavenumber x + phase) along the first axis",
-            parameters={
-                "amplitude": Parameter(1.0, "peak value"),
-                "wavenumber": Parameter(1.0, "angular wavenumber (rad per unit length)"),
-                "phase": Parameter(0.0, "phase shift (rad)"),
-            },
-        ),
-        "uniform": Signature(
-            name="uniform",
-            target="phys.initial:uniform",
-            summary="u0 = value everywhere, every field (value 0: a fluid at rest)",
-            parameters={"value": Parameter(0.0, "the constant value")},
-        ),
-        "random-fourier": Signature(
-            name="random-fourier",
-            target="phys.initial:random_fourier",
-            summary="smooth random field: Fourier modes 1..max_mode with random "
-            "amplitudes and phases from the case seed, zero mean, max |u0| = amplitude",
-            parameters={
-                "amplitude": Parameter(1.0, "max |u0| after normalisation"),
-                "max_mode": Parameter(5.0, "highest Fourier mode (integer >= 1)"),
-            },
-        ),
-        "taylor-green-vorticity": Signature(
-            name="taylor-green-vorticity",
-            target="phys.initial:taylor_green_vorticity",
-            summary="w0 = 2 A k sin(k x) sin(k y), the vorticity of the Taylor-Green vortex "
-            "u = A sin(k x) cos(k y), v = -A cos(k x) sin(k y)",
-            parameters={
-                "amplitude": Parameter(1.0, "peak velocity A"),
-                "wavenumber": Parameter(1.0, "angular wavenumber k (1 on [0, 2 pi)^2)"),
-            },
-            n_dims=2,
-        ),
-        "random-vorticity": Signature(
-            name="random-vorticity",
-            target="phys.initial:random_vorticity",
-            summary="random vorticity from the case seed: filtered white noise with energy spectrum "
-            "E(k) ~ k^4 exp(-2 (k/k_peak)^2), zero mean, scaled to a given rms velocity",
-            parameters={
-                "peak_wavenumber": Parameter(4.0, "angular wavenumber k_peak where E(k) peaks"),
-                "velocity_rms": Parameter(1.0, "root mean square of |u| after scaling"),
-            },
-            n_dims=2,
-        ),
-    }
-)
+
+def signature_of_family(function: Callable[..., Any], name: str | None = None) -> Signature:
+    """The :class:`Signature` of an imported IC function ``f(coords, lengths, key, *, p=default, ...)``."""
+    from phys._imports import object_path
+
+    parameters = {}
+    docs = _parameter_docs(function.__doc__)
+    positional = [
+        p for p in inspect.signature(function).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) != 3:
+        raise ValueError(
+            f"{function.__name__}: an initial-condition family takes (coords, lengths, key, *, parameters...), "
+            f"got {len(positional)} positional arguments"
+        )
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is p.KEYWORD_ONLY:
+            if p.default is p.empty or isinstance(p.default, bool) or not isinstance(p.default, (int, float)):
+                raise ValueError(f"{function.__name__}: parameter '{p.name}' must have a numeric default")
+            parameters[p.name] = Parameter(float(p.default), docs.get(p.name, ""))
+    path = object_path(function)
+    return Signature(
+        name=name or path,
+        target=path,
+        summary=_summary(function.__doc__),
+        parameters=parameters,
+        n_dims=getattr(function, "family_n_dims", None),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def pde_signature(name: str) -> Signature:
+    """A built-in PDE's signature by name, or a user's class's by import path; ``ValueError`` (one line) otherwise."""
+    if name in PDES:
+        return PDES[name]
+    if ":" not in name:
+        raise ValueError(
+            f"unknown PDE '{name}'; built in: {', '.join(sorted(PDES))}, or a class of your own as 'module:Class'"
+        )
+    from phys._imports import load_object
+    from phys.pdes._base import PDEContractError, check_pde_class
+
+    cls = load_object(name, what="PDE class")
+    try:
+        check_pde_class(cls)
+    except PDEContractError as error:
+        raise ValueError(str(error)) from None
+    registered = getattr(cls, "name", None)
+    if registered in PDES and PDES[registered].target == name:
+        return PDES[registered]
+    return signature_of_class(cls, name)
+
+
+@functools.lru_cache(maxsize=64)
+def ic_signature(name: str) -> Signature:
+    """A built-in IC family's signature by name, or a user's function's by import path."""
+    if name in IC_FAMILIES:
+        return IC_FAMILIES[name]
+    if ":" not in name:
+        raise ValueError(
+            f"unknown initial-condition family '{name}'; built in: {', '.join(sorted(IC_FAMILIES))}, "
+            "or a function of your own as 'module:function'"
+        )
+    from phys._imports import load_object
+
+    function = load_object(name, what="initial-condition function")
+    if not callable(function):
+        raise ValueError(f"{name}: is not a function")
+    return signature_of_family(function, name)

@@ -12,14 +12,17 @@ before anything is compiled.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
+import sys
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from phys._registry import IC_FAMILIES, PDES
+from phys._imports import ImportPathError, object_path
+from phys._registry import PDES, Signature, ic_signature, pde_signature
 
 __all__ = [
     "BoundaryCondition",
@@ -109,7 +112,14 @@ def _finite(name: str, value: float) -> float:
 
 
 class PDESpec(_Part):
-    """Which PDE, and its physical parameters (missing ones take defaults)."""
+    """Which PDE, and its physical parameters (missing ones take defaults).
+
+    ``name`` is a built-in PDE's name (``phys pdes`` lists them) or the import
+    path ``"module:Class"`` of a class of your own (a subclass of
+    ``phys.AbstractPDE``, in a module or a case file). A :class:`Case` also
+    takes the PDE object itself, ``Case(pde=MyPDE(nu=0.1), ...)``, and
+    records it here by import path and parameters.
+    """
 
     name: str
     params: dict[str, float] = Field(default_factory=dict)
@@ -117,24 +127,67 @@ class PDESpec(_Part):
     @field_validator("name")
     @classmethod
     def _known(cls, name: str) -> str:
-        if name not in PDES:
-            raise ValueError(f"unknown PDE '{name}'; allowed: {', '.join(sorted(PDES))}")
+        pde_signature(name)  # ValueError, one line, if unknown or not importable
         return name
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> PDESpec:
-        signature = PDES[self.name]
+        signature = self.signature
         unknown = sorted(set(self.params) - set(signature.parameters))
         if unknown:
-            raise CaseError(
-                f"params.{unknown[0]}",
-                f"unknown parameter for PDE '{self.name}'; allowed: {', '.join(signature.parameters)}",
-            )
+            allowed = ", ".join(signature.parameters) or "none"
+            raise CaseError(f"params.{unknown[0]}", f"unknown parameter for PDE '{self.name}'; allowed: {allowed}")
         for key, value in self.params.items():
             if not math.isfinite(value):
                 raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
+
+    @property
+    def signature(self) -> Signature:
+        """Fields, dimension, parameters with defaults and docs, default scheme."""
+        return pde_signature(self.name)
+
+    def load(self) -> type:
+        """The PDE class (imports JAX)."""
+        return self.signature.load()
+
+    def build(self, dtype: str | None = None) -> Any:
+        """The PDE object with these parameters, as arrays of ``dtype`` (default: JAX's default float)."""
+        import jax.numpy as jnp
+
+        return self.load()(**{k: jnp.asarray(v, dtype=dtype) for k, v in self.params.items()})
+
+
+def _pde_as_spec(pde: Any) -> Any:
+    """A PDE object (or class) given to ``Case(pde=...)``, as ``{"name": ..., "params": ...}``."""
+    if isinstance(pde, (dict, PDESpec)) or pde is None or "phys.pdes._base" not in sys.modules:
+        return pde  # not a PDE object: none can exist before its base class is imported
+    from phys.pdes._base import AbstractPDE, PDEContractError, check_pde_class
+
+    cls = pde if isinstance(pde, type) else type(pde)
+    if not issubclass(cls, AbstractPDE):
+        return pde  # left to the schema, which says what is wrong
+    try:
+        check_pde_class(cls)
+    except PDEContractError as error:
+        raise CaseError("pde", str(error)) from None
+    params = {}
+    if not isinstance(pde, type):
+        for name in dataclasses.fields(cls):
+            value = getattr(pde, name.name)
+            try:
+                params[name.name] = float(value)
+            except (TypeError, ValueError):
+                raise CaseError(f"pde.{name.name}", f"must be a scalar number to be recorded in the case, got {value!r}") from None
+    try:
+        path = object_path(cls)
+    except ImportPathError as error:
+        raise CaseError("pde", str(error)) from None
+    registered = getattr(cls, "name", None)
+    if registered in PDES and PDES[registered].target == path:
+        path = registered
+    return {"name": path, "params": params}
 
 
 class Domain(_Part):
@@ -229,33 +282,49 @@ class BoundaryCondition(_Part):
 
 
 class FamilyIC(_Part):
-    """A named family of initial conditions (see ``phys cases``) with its parameters."""
+    """A family of initial conditions with its parameters.
+
+    ``name`` is a built-in family (``phys ics`` lists them) or the import path
+    ``"module:function"`` of a function of your own, ``f(coords, lengths, key,
+    *, param=default, ...)`` (see :mod:`phys.initial`); the function itself is
+    accepted too and recorded by import path.
+    """
 
     kind: Literal["family"] = "family"
     name: str
     params: dict[str, float] = Field(default_factory=dict)
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _path_of_function(cls, name: Any) -> Any:
+        return object_path(name) if callable(name) else name  # ImportPathError: one line on ic.name
+
     @field_validator("name")
     @classmethod
     def _known(cls, name: str) -> str:
-        if name not in IC_FAMILIES:
-            raise ValueError(f"unknown initial-condition family '{name}'; allowed: {', '.join(sorted(IC_FAMILIES))}")
+        ic_signature(name)
         return name
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> FamilyIC:
-        signature = IC_FAMILIES[self.name]
+        signature = self.signature
         unknown = sorted(set(self.params) - set(signature.parameters))
         if unknown:
-            raise CaseError(
-                f"params.{unknown[0]}",
-                f"unknown parameter for initial condition '{self.name}'; allowed: {', '.join(signature.parameters)}",
-            )
+            allowed = ", ".join(signature.parameters) or "none"
+            raise CaseError(f"params.{unknown[0]}", f"unknown parameter for initial condition '{self.name}'; allowed: {allowed}")
         for key, value in self.params.items():
             if not math.isfinite(value):
                 raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
+
+    @property
+    def signature(self) -> Signature:
+        return ic_signature(self.name)
+
+    def load(self) -> Any:
+        """The family's function (imports JAX)."""
+        return self.signature.load()
 
 
 class ArrayIC(_Part):
@@ -376,9 +445,13 @@ class Etdrk(_Part):
     method: Literal["etdrk"] = "etdrk"
     order: int = 4
     dealias: bool = True
-    # Number of points on the contour for the phi-function integrals (Kassam &
-    # Trefethen 2005 use 32 on a half circle for real symbols; we use the full
-    # circle so complex symbols, from odd derivatives, are exact too).
+    # How the phi functions of the ETDRK coefficients are evaluated: "series"
+    # (Taylor series where |z| < 1, the closed forms elsewhere: 2e-15 relative
+    # against 60-digit values, and about half a step's cost) or "contour" (the
+    # contour mean of Kassam & Trefethen 2005 with contour_points points on a
+    # full circle, so complex symbols from odd derivatives are handled too:
+    # 8e-10 at 64 points, and some 40-70 steps' cost of 2D NS per solve).
+    phi: Literal["series", "contour"] = "series"
     contour_points: int = 64
     # Adaptive step (None: fixed ``time.dt``). Each save interval is split into
     # the fewest equal steps with ``dt * max_x sum_i |a_i| / dx_i <= cfl`` (``a``
@@ -414,7 +487,7 @@ class Etdrk(_Part):
             if bc.kind != "periodic":
                 raise CaseError(f"bcs[{axis}].kind", f"solver 'etdrk' is spectral and needs 'periodic', got '{bc.kind}'")
         if self.cfl is not None:
-            if not PDES[case.pde.name].advection_velocity:
+            if not case.pde.signature.advection_velocity:
                 able = ", ".join(name for name, signature in PDES.items() if signature.advection_velocity)
                 raise CaseError(
                     "solver.cfl",
@@ -606,7 +679,7 @@ class Projection(_Part):
 
 # Every numerical scheme a case can ask for, told apart by ``method``. A new
 # scheme adds its class here (with a ``check(case)`` method) and its back-end
-# to ``solvers.backend.BACKENDS``.
+# to ``solvers.scheme.SCHEMES``.
 SOLVERS: tuple[type[_Part], ...] = (Etdrk, FiniteDifference, Ode, Projection)
 Solver = Annotated[Union[SOLVERS], Field(discriminator="method")] if len(SOLVERS) > 1 else SOLVERS[0]
 SOLVER_METHODS = tuple(cls.model_fields["method"].default for cls in SOLVERS)
@@ -645,14 +718,15 @@ class Case(_Part):
         """Repeat scalar grid sizes, lengths and BCs to the PDE's dimension."""
         if not isinstance(data, dict):
             return data
-        pde = data.get("pde")
-        name = pde.get("name") if isinstance(pde, dict) else getattr(pde, "name", None)
         data = dict(data)
+        data["pde"] = pde = _pde_as_spec(data.get("pde"))
+        name = pde.get("name") if isinstance(pde, dict) else getattr(pde, "name", None)
+        signature = _signature_or_none(name)
         solver = data.get("solver")
-        if isinstance(solver, dict) and "method" not in solver and name in PDES:
+        if isinstance(solver, dict) and "method" not in solver and signature is not None:
             # A scheme's settings without its name: the PDE's default scheme.
-            data["solver"] = {"method": _default_method(name, data.get("bcs")), **solver}
-        n_dims = PDES[name].n_dims if name in PDES else None
+            data["solver"] = {"method": _default_method(signature, data.get("bcs")), **solver}
+        n_dims = signature.n_dims if signature is not None else None
         if n_dims == 0:
             # Without space there is no grid, domain or BC: spelled out empty,
             # so JSON and the hash always hold them.
@@ -678,7 +752,7 @@ class Case(_Part):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        signature = PDES[self.pde.name]
+        signature = self.pde.signature
         if signature.n_dims != 0 and not self.domain.length:
             raise CaseError("domain.length", "must name at least one axis")
         n_dims = len(self.grid.n)
@@ -693,11 +767,11 @@ class Case(_Part):
         if len(self.bcs) != n_dims:
             raise CaseError("bcs", f"needs one boundary condition per axis ({n_dims}), got {len(self.bcs)}")
         if self.solver is None:
-            method = _default_method(self.pde.name, self.bcs)
+            method = _default_method(signature, self.bcs)
             default = {cls.model_fields["method"].default: cls for cls in SOLVERS}[method]
             object.__setattr__(self, "solver", default())
         self.solver.check(self)
-        family = IC_FAMILIES.get(self.ic.name) if isinstance(self.ic, FamilyIC) else None
+        family = self.ic.signature if isinstance(self.ic, FamilyIC) else None
         if family is not None and family.n_dims is not None and family.n_dims != n_dims:
             raise CaseError("ic.name", f"initial condition '{self.ic.name}' is {family.n_dims}D, the case is {n_dims}D")
         if n_dims == 0 and isinstance(self.ic, FamilyIC):
@@ -744,7 +818,7 @@ class Case(_Part):
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return PDES[self.pde.name].fields
+        return self.pde.signature.fields
 
     def with_updates(self, updates: dict[str, Any]) -> Case:
         """A new case with dotted-path updates (``{"time.dt": 0.1}``), validated."""
@@ -762,9 +836,23 @@ class Case(_Part):
         return Case(**data)
 
 
-def _default_method(pde: str, bcs: Any) -> str:
-    """The PDE's default scheme; a spectral default gives way to finite differences on bounded axes."""
-    method = PDES[pde].solver
+def _signature_or_none(name: Any) -> Signature | None:
+    """The PDE's signature if ``name`` names one; the field's own validator reports it otherwise."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return pde_signature(name)
+    except ValueError:
+        return None
+
+
+def _default_method(signature: Signature, bcs: Any) -> str:
+    """The PDE's default scheme: its own, else ``ode`` without space, ``etdrk`` on periodic axes, ``finite-difference`` on bounded ones."""
+    if signature.default_scheme is not None:
+        return signature.default_scheme
+    if signature.n_dims == 0:
+        return "ode"
+    method = "etdrk"
     items = bcs if isinstance(bcs, (list, tuple)) else [bcs] if bcs is not None else []
     kinds = {item.get("kind") if isinstance(item, dict) else getattr(item, "kind", None) for item in items}
     if method == "etdrk" and kinds - {"periodic", None}:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import runpy
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
-from phys._registry import PDES
+from phys._imports import ImportPathError, load_case_module, searching
+from phys._registry import IC_FAMILIES, PDES, Signature
 from phys.case import Case, CaseError
 from phys.errors import ResumeError
 
-__all__ = ["main", "resolve_case", "parse_overrides", "parse_sweep", "ALIASES"]
+__all__ = ["main", "resolve_case", "parse_overrides", "parse_sweep", "signature_table", "ALIASES"]
 
 EXIT_BAD_INPUT = 2
 EXIT_SOLVE_FAILED = 1
@@ -74,11 +74,16 @@ def resolve_case(spec: str) -> Case:
         if not path.is_file():
             raise UsageError(f"case file not found: {spec}")
         if path.suffix == ".json":
-            return Case.from_json(path.read_text())
-        namespace = runpy.run_path(str(path))
-        case = namespace.get("CASE")
+            # A user's PDE or IC recorded as "module:Class" may live next to the JSON file.
+            with searching(path.resolve().parent):
+                return Case.from_json(path.read_text())
+        try:
+            module = load_case_module(path)
+        except ImportPathError as error:
+            raise UsageError(str(error)) from None
+        case = getattr(module, "CASE", None)
         if not isinstance(case, Case):
-            raise UsageError(f"{spec} must define CASE = phys.case.Case(...)")
+            raise UsageError(f"{spec} must define CASE = phys.Case(...)")
         return case
     raise UsageError(f"unknown case '{spec}'; built-in cases: {', '.join(sorted(builtins))} (or a .py / .json file)")
 
@@ -92,7 +97,7 @@ def _parse_value(text: str) -> Any:
 
 def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
     """``["n=256", "a=2"]`` to dotted-path updates for :meth:`Case.with_updates`."""
-    parameters = PDES[case.pde.name].parameters
+    parameters = case.pde.signature.parameters
     # The case's scheme's settings (order, dealias, rtol, ...) by their short names.
     scheme = {name: f"solver.{name}" for name in type(case.solver).model_fields if name != "method"}
     updates: dict[str, Any] = {}
@@ -134,6 +139,55 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_signatures(signatures: dict[str, Signature], extra: Callable[[Signature], str]) -> None:
+    for name in sorted(signatures):
+        signature = signatures[name]
+        print(f"{name}: {signature.summary}{extra(signature)}")
+        for parameter, info in signature.parameters.items():
+            print(f"    {parameter} = {info.default:g}    {info.doc}")
+
+
+def signature_table(signatures: dict[str, Signature], kind: str) -> str:
+    """A Markdown table of built-in PDEs (``kind="pde"``) or IC families: what ``docs/cases.md`` shows."""
+    if kind == "pde":
+        lines = ["| name | equation | fields | dimension | parameters (defaults) |", "|---|---|---|---|---|"]
+    else:
+        lines = ["| name | what | dimension | parameters (defaults) |", "|---|---|---|---|"]
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")  # a literal bar, not a column
+
+    for name in sorted(signatures):
+        s = signatures[name]
+        parameters = "; ".join(f"`{p}` = {info.default:g}: {cell(info.doc)}" for p, info in s.parameters.items()) or "none"
+        dimension = "no space" if s.n_dims == 0 else f"{s.n_dims}D" if s.n_dims else "any"
+        if kind == "pde":
+            lines.append(f"| `{name}` | {cell(s.summary)} | {', '.join(s.fields)} | {dimension} | {parameters} |")
+        else:
+            lines.append(f"| `{name}` | {cell(s.summary)} | {dimension} | {parameters} |")
+    return "\n".join(lines)
+
+
+def _cmd_pdes(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(signature_table(dict(PDES), "pde"))
+        return 0
+
+    def extra(signature: Signature) -> str:
+        space = "no space" if signature.n_dims == 0 else f"{signature.n_dims}D" if signature.n_dims else "any dimension"
+        return f" [fields {', '.join(signature.fields)}; {space}]"
+
+    _print_signatures(dict(PDES), extra)
+    return 0
+
+
+def _cmd_ics(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(signature_table(dict(IC_FAMILIES), "ic"))
+        return 0
+    _print_signatures(dict(IC_FAMILIES), lambda s: f" [{s.n_dims}D only]" if s.n_dims else "")
+    return 0
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     print(_case_from_args(args).to_json())
     return 0
@@ -147,7 +201,7 @@ def parse_sweep(case: Case, item: str) -> tuple[str, tuple[float, ...]]:
     """
     key, sep, text = item.partition("=")
     key = key.strip().removeprefix("pde.params.")
-    parameters = PDES[case.pde.name].parameters
+    parameters = case.pde.signature.parameters
     if not sep or not key or not text:
         raise UsageError(f"--sweep {item}: expected key=v1,v2,... or key=start:stop:num[:log]")
     if key not in parameters:
@@ -377,6 +431,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub.add_parser("cases", help="list the built-in cases").set_defaults(func=_cmd_cases)
+    for name, func, what in (("pdes", _cmd_pdes, "PDEs"), ("ics", _cmd_ics, "initial-condition families")):
+        listing = sub.add_parser(name, help=f"list the built-in {what} with their parameters and defaults")
+        listing.add_argument("--markdown", action="store_true", help="as a Markdown table (docs/cases.md)")
+        listing.set_defaults(func=func)
 
     def case_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("case", help="built-in case name, a .py file defining CASE, or a .json file")
@@ -457,6 +515,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, CaseError) as error:
         print(f"phys: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `phys pdes | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return 0
     except Exception as error:  # a failed solve is reported, not dumped as a traceback
         from phys.errors import SolveError
 

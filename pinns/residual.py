@@ -295,8 +295,8 @@ def residual(
 
     ``names`` defaults to ``pde.fields``. A PDE whose equations are not all of
     the form ``u_t = L u + N(u)`` (incompressible Navier-Stokes: a pressure
-    and a divergence constraint) states its full pointwise residuals in a
-    ``residuals(d, time_derivatives)`` method; that form is used when present,
+    and a divergence constraint) states its full pointwise residuals in its
+    ``residuals(d, time_derivatives)`` method; that form is used when it has one,
     with ``names`` naming the extra outputs (``("u", "v", "p")``).
 
     First the PDE's methods are traced abstractly to list the derivatives
@@ -309,7 +309,7 @@ def residual(
     n_dims = z.shape[0] - 1
     zero = (0,) * n_dims
     coordinates = {(axis, zero) for axis in range(n_dims)}
-    full_form = getattr(pde, "residuals", None)
+    full_form = pde.residuals if pde.has_residual_form() else None
 
     def derivatives(keys: set[Key]) -> tuple[Array, dict[Key, Array]]:
         alphas = {alpha for field, alpha in keys if isinstance(field, str)}

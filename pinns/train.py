@@ -31,7 +31,7 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from phys.case import Case, CaseError
-from phys.compile import grid_coordinates, initial_state, make_pde
+from phys.initial import grid_coordinates, initial_fields
 from phys.fields import Fields
 from phys.pdes._base import AbstractPDE
 from pinns.config import TrainConfig
@@ -79,7 +79,7 @@ def make_problem(case: Case, hard_initial: bool = False, data: tuple[np.ndarray,
     if hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
     dtype = jnp.dtype(case.dtype)
-    u0 = initial_state(case)  # [fields, *n]
+    u0 = initial_fields(case)  # [fields, *n]
     coords = grid_coordinates(case)
     mesh = jnp.meshgrid(*[jnp.asarray(c, dtype) for c in coords], indexing="ij")
     space = jnp.stack([m.reshape(-1) for m in mesh], axis=1)
@@ -87,7 +87,7 @@ def make_problem(case: Case, hard_initial: bool = False, data: tuple[np.ndarray,
     lower = (case.time.t0, *case.domain.origin)
     upper = (case.time.t_end, *(o + length for o, length in zip(case.domain.origin, case.domain.length)))
     return Problem(
-        pde=make_pde(case),
+        pde=case.pde.build(case.dtype),
         ic_points=jnp.concatenate([t0, space], axis=1),
         ic_values=u0.reshape(u0.shape[0], -1).T,
         span=jnp.asarray([case.time.t0, case.time.t_end], dtype),

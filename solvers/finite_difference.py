@@ -30,30 +30,19 @@ supplied through :class:`phys.pdes._base.Derivatives`.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float
 
 from phys.case import Case, CaseError
-from phys.compile import grid_coordinates, initial_state, make_pde
-from phys.pdes import load
 from phys.pdes._base import AbstractPDE, MultiIndex, Terms
-from solvers.backend import NO_BAD_STEP
+from solvers.scheme import AbstractScheme, State, TimeAxis
 
-__all__ = [
-    "FINITE_DIFFERENCE",
-    "FiniteDifferenceParams",
-    "FiniteDifferenceStatic",
-    "IMEX_TABLEAUS",
-    "advance",
-    "compile_finite_difference",
-    "rollout",
-]
+__all__ = ["FiniteDifference", "IMEX_TABLEAUS", "Line"]
 
 
 # IMEX Runge-Kutta tableaus (explicit A_E, implicit A_I) of Ascher, Ruuth &
@@ -89,26 +78,15 @@ IMEX_TABLEAUS: dict[int, tuple[tuple[tuple[float, ...], ...], tuple[tuple[float,
 }
 
 
-class FiniteDifferenceStatic(NamedTuple):
-    """Hashable, compile-time description of a finite-difference solve."""
+class Line(NamedTuple):
+    """A bounded interval of ``n`` nodes, both ends included, and its boundary kind (hashable)."""
 
-    pde: str
-    fields: tuple[str, ...]
     n: tuple[int, ...]
     length: tuple[float, ...]
     origin: tuple[float, ...]
-    bcs: tuple[str, ...]
-    t0: float
-    dt: float
-    n_steps: int
-    save_every: int
-    order: int
+    bc: str  # "dirichlet" or "neumann", both ends alike
+    fields: tuple[str, ...]
     dtype: str
-
-    @property
-    def n_saves(self) -> int:
-        """Snapshots saved, the initial one included."""
-        return self.n_steps // self.save_every + 1
 
     @property
     def spacing(self) -> float:
@@ -117,60 +95,7 @@ class FiniteDifferenceStatic(NamedTuple):
     @property
     def unknowns(self) -> slice:
         """The grid points the scheme solves for: interior (Dirichlet) or all (Neumann)."""
-        return slice(1, self.n[0] - 1) if self.bcs[0] == "dirichlet" else slice(0, self.n[0])
-
-    def save_times(self) -> np.ndarray:
-        return self.t0 + self.dt * self.save_every * np.arange(self.n_saves)
-
-
-class FiniteDifferenceParams(eqx.Module):
-    """What a finite-difference solve differentiates or batches over.
-
-    ``boundary`` holds the case's (lower, upper) values, for every field: the
-    imposed values (Dirichlet) or the imposed ``u_x`` (Neumann; the derivative
-    along +x at both ends, not the outward normal derivative).
-    """
-
-    pde: AbstractPDE
-    u0: Float[Array, "fields n"]
-    boundary: Float[Array, "2"]
-
-
-def compile_finite_difference(case: Case) -> tuple[FiniteDifferenceStatic, FiniteDifferenceParams]:
-    """Split ``case`` into its static part and its array part."""
-    if case.dtype == "float64" and not jax.config.jax_enable_x64:
-        raise CaseError(
-            "dtype", "float64 needs JAX's 64-bit mode: call jax.config.update('jax_enable_x64', True) first"
-        )
-    pde = make_pde(case)
-    for field, terms in pde.linear().items():
-        for alpha in terms:
-            if sum(alpha) > 2:
-                raise CaseError(
-                    "solver.method",
-                    f"solver 'finite-difference' takes linear terms up to second derivatives; "
-                    f"PDE '{case.pde.name}' has D^{tuple(alpha)} in '{field}'",
-                )
-    time = case.time
-    static = FiniteDifferenceStatic(
-        pde=case.pde.name,
-        fields=case.fields,
-        n=case.grid.n,
-        length=case.domain.length,
-        origin=case.domain.origin,
-        bcs=tuple(bc.kind for bc in case.bcs),
-        t0=time.t0,
-        dt=time.dt,
-        n_steps=time.n_steps,
-        save_every=time.save_every,
-        order=case.solver.order,
-        dtype=case.dtype,
-    )
-    dtype = jnp.dtype(case.dtype)
-    (bc,) = case.bcs
-    boundary = jnp.asarray([bc.lower, bc.upper], dtype=dtype)
-    u0 = _impose(static, initial_state(case), boundary)
-    return static, FiniteDifferenceParams(pde=pde, u0=u0, boundary=boundary)
+        return slice(1, self.n[0] - 1) if self.bc == "dirichlet" else slice(0, self.n[0])
 
 
 # -- finite-difference operators on the full grid ----------------------------
@@ -199,9 +124,9 @@ def _derivative(f: Float[Array, "... n"], order: int, h: float) -> Float[Array, 
     return _first(f, h) if order % 2 else f
 
 
-def _ghosted(static: FiniteDifferenceStatic, u: Float[Array, "n"], boundary: Array) -> Float[Array, "n+2"]:
+def _ghosted(line: Line, u: Float[Array, "n"], boundary: Array) -> Float[Array, "n+2"]:
     """``u`` with the Neumann ghost points ``u_1 - 2 h g_lower`` and ``u_{n-2} + 2 h g_upper``."""
-    h = static.spacing
+    h = line.spacing
     lower = u[1] - 2 * h * boundary[0]
     upper = u[-2] + 2 * h * boundary[1]
     return jnp.concatenate([lower[None], u, upper[None]])
@@ -222,15 +147,15 @@ class _FiniteDifferenceDerivatives:
     operators of :func:`_derivative`.
     """
 
-    def __init__(self, static: FiniteDifferenceStatic, u: Float[Array, "fields n"], boundary: Array):
-        self._static = static
+    def __init__(self, line: Line, u: Float[Array, "fields n"], boundary: Array):
+        self._line = line
         self._u = u
         self._boundary = boundary
         self._cache: dict[tuple[str, int], Array] = {}
 
     @property
     def coordinates(self) -> tuple[Array, ...]:
-        s = self._static
+        s = self._line
         x = s.origin[0] + s.spacing * np.arange(s.n[0])
         return (jnp.asarray(x, dtype=s.dtype),)
 
@@ -240,10 +165,10 @@ class _FiniteDifferenceDerivatives:
         order = _order_of(alpha)
         key = (field, order)
         if key not in self._cache:
-            s = self._static
+            s = self._line
             u = self._u[s.fields.index(field)]
             h = s.spacing
-            if s.bcs[0] == "neumann" and order in (1, 2):
+            if s.bc == "neumann" and order in (1, 2):
                 g = _ghosted(s, u, self._boundary)
                 if order == 1:
                     value = (g[2:] - g[:-2]) / (2 * h)
@@ -255,30 +180,25 @@ class _FiniteDifferenceDerivatives:
         return self._cache[key]
 
 
-def _impose(static: FiniteDifferenceStatic, u: Float[Array, "fields n"], boundary: Array) -> Float[Array, "fields n"]:
+def _impose(line: Line, u: Float[Array, "fields n"], boundary: Array) -> Float[Array, "fields n"]:
     """Set the Dirichlet end values (Neumann states are left as they are)."""
-    if static.bcs[0] != "dirichlet":
+    if line.bc != "dirichlet":
         return u
     return u.at[:, 0].set(boundary[0]).at[:, -1].set(boundary[1])
 
 
-def _full(static: FiniteDifferenceStatic, y: Float[Array, "fields m"], boundary: Array) -> Float[Array, "fields n"]:
+def _full(line: Line, y: Float[Array, "fields m"], boundary: Array) -> Float[Array, "fields n"]:
     """The full grid from the unknowns."""
-    if static.bcs[0] != "dirichlet":
+    if line.bc != "dirichlet":
         return y
     ends = jnp.broadcast_to(boundary.astype(y.dtype), (y.shape[0], 2))
     return jnp.concatenate([ends[:, :1], y, ends[:, 1:]], axis=1)
 
 
-def fd_outputs(static: FiniteDifferenceStatic, params: FiniteDifferenceParams, u: Array) -> dict[str, Array]:
-    """The PDE's output fields at the full-grid state ``u``."""
-    return params.pde.outputs(_FiniteDifferenceDerivatives(static, u, params.boundary))
-
-
 # -- the semi-discrete system y' = A y + r + N(y) ------------------------------
 
 
-class _Tridiagonal(NamedTuple):
+class _Tridiagonal(eqx.Module):
     """``A`` by its diagonals (``[fields, m]`` each; ``sub[:, 0] = sup[:, -1] = 0``) and ``r``."""
 
     sub: Array
@@ -309,21 +229,21 @@ def _stencil(terms: Terms, h: float, dtype: Any) -> tuple[Array, Array, Array]:
     return left, centre, right
 
 
-def _linear_operator(static: FiniteDifferenceStatic, params: FiniteDifferenceParams) -> _Tridiagonal:
-    h = static.spacing
-    dtype = jnp.dtype(static.dtype)
-    linear = params.pde.linear()
-    n = static.n[0]
-    m = n - 2 if static.bcs[0] == "dirichlet" else n
-    lower_value, upper_value = params.boundary[0], params.boundary[1]
+def _linear_operator(line: Line, pde: AbstractPDE, boundary: Array) -> _Tridiagonal:
+    h = line.spacing
+    dtype = jnp.dtype(line.dtype)
+    linear = pde.linear()
+    n = line.n[0]
+    m = n - 2 if line.bc == "dirichlet" else n
+    lower_value, upper_value = boundary[0], boundary[1]
     rows = []
-    for field in static.fields:
+    for field in line.fields:
         left, centre, right = _stencil(linear.get(field, {}), h, dtype)
         sub = jnp.full((m,), left, dtype=dtype).at[0].set(0)
         diag = jnp.full((m,), centre, dtype=dtype)
         sup = jnp.full((m,), right, dtype=dtype).at[-1].set(0)
         r = jnp.zeros((m,), dtype=dtype)
-        if static.bcs[0] == "dirichlet":
+        if line.bc == "dirichlet":
             # The known end values move to the right-hand side.
             r = r.at[0].add(left * lower_value).at[-1].add(right * upper_value)
         else:
@@ -335,128 +255,108 @@ def _linear_operator(static: FiniteDifferenceStatic, params: FiniteDifferencePar
     return _Tridiagonal(*(jnp.stack(parts) for parts in zip(*rows)))
 
 
-def _nonlinear(static: FiniteDifferenceStatic, params: FiniteDifferenceParams):
-    """``y -> N(y)`` at the unknowns: the PDE's fluxes ``sum_alpha D^alpha F_alpha`` on the grid."""
-    h = static.spacing
-    n = static.n[0]
-
-    def evaluate(y: Float[Array, "fields m"]) -> Float[Array, "fields m"]:
-        u = _full(static, y, params.boundary)
-        fluxes = params.pde.nonlinear(_FiniteDifferenceDerivatives(static, u, params.boundary))
-        out = []
-        for field in static.fields:
-            total = jnp.zeros((n,), dtype=y.dtype)
-            for alpha, flux in fluxes.get(field, {}).items():
-                total = total + _derivative(jnp.broadcast_to(flux, (n,)).astype(y.dtype), _order_of(alpha), h)
-            out.append(total[static.unknowns])
-        return jnp.stack(out)
-
-    return evaluate
+def _nonlinear(line: Line, pde: AbstractPDE, boundary: Array, y: Float[Array, "fields m"]) -> Float[Array, "fields m"]:
+    """``N(y)`` at the unknowns: the PDE's fluxes ``sum_alpha D^alpha F_alpha`` on the grid."""
+    h = line.spacing
+    n = line.n[0]
+    u = _full(line, y, boundary)
+    fluxes = pde.nonlinear(_FiniteDifferenceDerivatives(line, u, boundary))
+    out = []
+    for field in line.fields:
+        total = jnp.zeros((n,), dtype=y.dtype)
+        for alpha, flux in fluxes.get(field, {}).items():
+            total = total + _derivative(jnp.broadcast_to(flux, (n,)).astype(y.dtype), _order_of(alpha), h)
+        out.append(total[line.unknowns])
+    return jnp.stack(out)
 
 
-def _imex_step(static: FiniteDifferenceStatic, operator: _Tridiagonal, nonlinear, y: Array) -> Array:
-    """One IMEX Runge-Kutta step of :data:`IMEX_TABLEAUS` (stiffly accurate: the last stage)."""
-    explicit, implicit = IMEX_TABLEAUS[static.order]
-    dt = static.dt
-    stages = len(explicit)
-    n_terms: list[Array] = []
-    l_terms: list[Array] = []
-    stage = y
-    for i in range(stages):
-        if i > 0:
-            rhs = y
-            for j in range(i):
-                if explicit[i][j]:
-                    rhs = rhs + (dt * explicit[i][j]) * n_terms[j]
-                if implicit[i][j]:
-                    rhs = rhs + (dt * implicit[i][j]) * l_terms[j]
-            stage = operator.solve_shifted(dt * implicit[i][i], rhs)
-        if i < stages - 1:
-            n_terms.append(nonlinear(stage))
-            needed = any(implicit[k][i] for k in range(i + 1, stages))
-            l_terms.append(operator.apply(stage) if needed else jnp.zeros_like(stage))
-    return stage
+def _check_linear_orders(case: Case, pde: AbstractPDE) -> None:
+    for field, terms in pde.linear().items():
+        for alpha in terms:
+            if sum(alpha) > 2:
+                raise CaseError(
+                    "solver.method",
+                    f"solver 'finite-difference' takes linear terms up to second derivatives; "
+                    f"PDE '{case.pde.name}' has D^{tuple(alpha)} in '{field}'",
+                )
 
 
-@functools.partial(jax.jit, static_argnames=("static", "n_saves"))
-def advance(
-    static: FiniteDifferenceStatic,
-    params: FiniteDifferenceParams,
-    u: Float[Array, "fields n"],
-    first_step: Int[Array, ""],
-    n_saves: int,
-) -> tuple[Float[Array, "fields n"], dict[str, Array], Int[Array, ""]]:
-    """Advance ``n_saves`` save intervals from global step ``first_step``.
+class FiniteDifference(AbstractScheme):
+    """The ``finite-difference`` scheme: second-order differences on a bounded line, IMEX Runge-Kutta.
 
-    ``u`` is the full-grid state. Returns the final state, the PDE's outputs
-    after each interval (``{name: [n_saves, ...]}``) and the first non-finite
-    step (1-based) or ``NO_BAD_STEP``. Each save interval is checkpointed, as
-    in :mod:`solvers.rollout`.
+    The state is ``{"u": the fields on the full grid}`` (boundary points
+    included, Dirichlet values imposed). ``boundary`` holds the case's
+    (lower, upper) values, for every field: the imposed values (Dirichlet) or
+    the imposed ``u_x`` (Neumann; the derivative along +x at both ends, not
+    the outward normal derivative); it is an array, so gradients reach it.
     """
-    operator = _linear_operator(static, params)
-    nonlinear = _nonlinear(static, params)
-    unknowns = static.unknowns
 
-    def one_step(carry, _):
-        y, step, bad = carry
-        y = _imex_step(static, operator, nonlinear, y)
-        step = step + 1
-        bad = jnp.where((bad == NO_BAD_STEP) & ~jnp.isfinite(jnp.sum(y * y)), step, bad)
-        return (y, step, bad), None
+    pde: AbstractPDE
+    boundary: Float[Array, "2"]
+    time: TimeAxis = eqx.field(static=True)
+    dtype: str = eqx.field(static=True)
+    line: Line = eqx.field(static=True)
+    order: int = eqx.field(static=True)
+    # Filled by prepare(): the tridiagonal linear operator of this PDE.
+    operator: _Tridiagonal | None = None
 
-    @jax.checkpoint
-    def one_interval(carry, _):
-        carry, _ = jax.lax.scan(one_step, carry, None, length=static.save_every)
-        return carry, fd_outputs(static, params, _full(static, carry[0], params.boundary))
+    @classmethod
+    def from_case(cls, case: Case) -> FiniteDifference:
+        pde = case.pde.build(case.dtype)
+        _check_linear_orders(case, pde)
+        (bc,) = case.bcs
+        line = Line(case.grid.n, case.domain.length, case.domain.origin, bc.kind, case.fields, case.dtype)
+        boundary = jnp.asarray([bc.lower, bc.upper], dtype=jnp.dtype(case.dtype))
+        return cls(pde=pde, boundary=boundary, time=TimeAxis.from_case(case), dtype=case.dtype, line=line, order=case.solver.order)
 
-    start = (u[:, unknowns], jnp.asarray(first_step, jnp.int32), jnp.asarray(NO_BAD_STEP, jnp.int32))
-    (y, _, bad), saves = jax.lax.scan(one_interval, start, None, length=n_saves)
-    return _full(static, y, params.boundary), saves, bad
+    def coords(self) -> tuple[np.ndarray, ...]:
+        s = self.line
+        return (s.origin[0] + s.length[0] * np.arange(s.n[0]) / (s.n[0] - 1),)
 
+    def _operator(self) -> _Tridiagonal:
+        return self.operator if self.operator is not None else _linear_operator(self.line, self.pde, self.boundary)
 
-def rollout(
-    static: FiniteDifferenceStatic, params: FiniteDifferenceParams
-) -> tuple[Float[Array, "n_saves fields n"], Int[Array, ""]]:
-    """The whole trajectory of the state fields ``[n_saves, fields, n]`` and the first bad step.
+    def prepare(self) -> FiniteDifference:
+        operator = _linear_operator(self.line, self.pde, self.boundary)
+        return eqx.tree_at(lambda s: s.operator, self, operator, is_leaf=lambda x: x is None)
 
-    Pure and differentiable; ``vmap`` it over ``params`` for ensembles.
-    """
-    u0 = _impose(static, params.u0, params.boundary)
-    _, saves, bad = advance(static, params, u0, jnp.asarray(0, jnp.int32), static.n_saves - 1)
-    states = jnp.stack([saves[field] for field in static.fields], axis=1)
-    return jnp.concatenate([u0[None], states.astype(u0.dtype)]), bad
+    def init(self, fields: Float[Array, "fields n"]) -> State:
+        return {"u": _impose(self.line, jnp.asarray(fields, jnp.dtype(self.dtype)), self.boundary)}
 
+    def fields(self, state: State) -> Float[Array, "fields n"]:
+        return state["u"]
 
-class _FiniteDifference:
-    """The ``finite-difference`` back-end (:class:`solvers.backend.Backend`)."""
+    def step(self, state: State) -> State:
+        """One IMEX Runge-Kutta step of :data:`IMEX_TABLEAUS` (stiffly accurate: the last stage)."""
+        line, operator = self.line, self._operator()
+        explicit, implicit = IMEX_TABLEAUS[self.order]
+        dt = self.time.dt
+        y = state["u"][:, line.unknowns]
+        stages = len(explicit)
+        n_terms: list[Array] = []
+        l_terms: list[Array] = []
+        stage = y
+        for i in range(stages):
+            if i > 0:
+                rhs = y
+                for j in range(i):
+                    if explicit[i][j]:
+                        rhs = rhs + (dt * explicit[i][j]) * n_terms[j]
+                    if implicit[i][j]:
+                        rhs = rhs + (dt * implicit[i][j]) * l_terms[j]
+                stage = operator.solve_shifted(dt * implicit[i][i], rhs)
+            if i < stages - 1:
+                n_terms.append(_nonlinear(line, self.pde, self.boundary, stage))
+                needed = any(implicit[k][i] for k in range(i + 1, stages))
+                l_terms.append(operator.apply(stage) if needed else jnp.zeros_like(stage))
+        return {"u": _full(line, stage, self.boundary)}
 
-    def compile(self, case: Case) -> tuple[FiniteDifferenceStatic, FiniteDifferenceParams]:
-        return compile_finite_difference(case)
+    def tendency(self, state: State) -> State:
+        """``A y + r + N(y)`` at the unknowns; zero at imposed (Dirichlet) end values."""
+        line = self.line
+        y = state["u"][:, line.unknowns]
+        rate = self._operator().apply(y) + _nonlinear(line, self.pde, self.boundary, y)
+        return {"u": jnp.zeros_like(state["u"]).at[:, line.unknowns].set(rate)}
 
-    def outputs(self, case: Case) -> dict[str, int]:
-        return load(case.pde.name).output_tensor_orders()
-
-    def coords(self, case: Case) -> tuple[np.ndarray, ...]:
-        return grid_coordinates(case)
-
-    def init(self, static: FiniteDifferenceStatic, params: FiniteDifferenceParams) -> dict[str, Array]:
-        return {"u": _impose(static, params.u0, params.boundary)}
-
-    def snapshot(
-        self, static: FiniteDifferenceStatic, params: FiniteDifferenceParams, state: dict[str, Array]
-    ) -> dict[str, Array]:
-        return fd_outputs(static, params, state["u"])
-
-    def advance(
-        self,
-        static: FiniteDifferenceStatic,
-        params: FiniteDifferenceParams,
-        state: dict[str, Array],
-        first_step: Int[Array, ""],
-        n_saves: int,
-    ) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
-        u, saves, bad = advance(static, params, state["u"], first_step, n_saves)
-        return {"u": u}, saves, bad
-
-
-FINITE_DIFFERENCE = _FiniteDifference()
+    def observe(self, state: State) -> dict[str, Array]:
+        return self.pde.outputs(_FiniteDifferenceDerivatives(self.line, state["u"], self.boundary))

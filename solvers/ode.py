@@ -13,22 +13,20 @@ drivers' step counter counts save intervals: ``static.dt`` is ``save_dt``.
 
 from __future__ import annotations
 
-import functools
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Float
 
-from phys.case import Case, CaseError
-from phys.compile import Params, initial_state, make_pde
-from phys.pdes import load
+from phys.case import Case
 from phys.pdes._base import AbstractPDE, MultiIndex
-from solvers.backend import NO_BAD_STEP
+from solvers.scheme import AbstractScheme, State, TimeAxis
 
-__all__ = ["OdeStatic", "compile_ode", "vector_field", "advance", "trajectory", "ODE"]
+__all__ = ["Ode", "vector_field"]
 
 _INTEGRATORS: dict[str, Callable[[], diffrax.AbstractSolver]] = {
     "tsit5": diffrax.Tsit5,
@@ -46,62 +44,6 @@ _ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
     "direct": diffrax.DirectAdjoint,
     "forward": diffrax.ForwardMode,
 }
-
-
-class OdeStatic(NamedTuple):
-    """Hashable, compile-time description of an ODE solve (a ``jit`` static argument)."""
-
-    pde: str
-    fields: tuple[str, ...]
-    t0: float
-    dt: float  # the save interval: the drivers count save intervals as steps
-    n_steps: int  # save intervals
-    first_dt: float  # trial step at the start of each interval (``time.dt``)
-    integrator: str
-    rtol: float
-    atol: float
-    adjoint: str
-    max_steps: int  # per save interval
-    dtype: str
-    save_every: int = 1
-
-    @property
-    def n_saves(self) -> int:
-        """Snapshots saved, the initial one included."""
-        return self.n_steps + 1
-
-    def save_times(self) -> np.ndarray:
-        return self.t0 + self.dt * np.arange(self.n_saves)
-
-    @property
-    def failure_hint(self) -> str:
-        # Steps here are save intervals with adaptive substeps: dt is not the knob.
-        return f"(steps count save intervals of {self.dt:g}) tighten rtol/atol (now {self.rtol:g}/{self.atol:g})"
-
-
-def compile_ode(case: Case, key: jax.Array | None = None) -> tuple[OdeStatic, Params]:
-    """Split a 0-D ``case`` into its static part and its arrays (``u0`` shaped ``[fields]``)."""
-    if case.dtype == "float64" and not jax.config.jax_enable_x64:
-        raise CaseError(
-            "dtype", "float64 needs JAX's 64-bit mode: call jax.config.update('jax_enable_x64', True) first"
-        )
-    solver, time = case.solver, case.time
-    assert time.save_dt is not None
-    static = OdeStatic(
-        pde=case.pde.name,
-        fields=case.fields,
-        t0=time.t0,
-        dt=time.save_dt,
-        n_steps=time.n_saves - 1,
-        first_dt=time.dt,
-        integrator=solver.integrator,
-        rtol=solver.rtol,
-        atol=solver.atol,
-        adjoint=solver.adjoint,
-        max_steps=solver.max_steps,
-        dtype=case.dtype,
-    )
-    return static, Params(pde=make_pde(case), u0=initial_state(case, key))
 
 
 class _Point:
@@ -140,100 +82,85 @@ def vector_field(pde: AbstractPDE, fields: tuple[str, ...], y: Float[Array, " fi
     return jnp.stack(rates).astype(y.dtype)
 
 
-def _interval(
-    static: OdeStatic, pde: AbstractPDE, y: Float[Array, " fields"], start: Float[Array, ""]
-) -> tuple[Float[Array, " fields"], Bool[Array, ""]]:
-    """The state one save interval after ``start``, and whether diffrax got there."""
-    term = diffrax.ODETerm(lambda t, state, args: vector_field(args, static.fields, state))
-    solution = diffrax.diffeqsolve(
-        term,
-        _INTEGRATORS[static.integrator](),
-        t0=start,
-        t1=start + static.dt,
-        dt0=static.first_dt,
-        y0=y,
-        args=pde,  # as an argument, not closed over, so every adjoint reaches the parameters
-        saveat=diffrax.SaveAt(t1=True),
-        stepsize_controller=diffrax.PIDController(rtol=static.rtol, atol=static.atol),
-        adjoint=_ADJOINTS[static.adjoint](),
-        max_steps=static.max_steps,
-        throw=False,  # failures are reported with their time by the caller, not raised inside jit
-    )
-    assert solution.ys is not None
-    return solution.ys[-1], solution.result == diffrax.RESULTS.successful
+class Ode(AbstractScheme):
+    """The ``ode`` scheme: adaptive Runge-Kutta through diffrax, for cases without space.
 
-
-def _outputs(static: OdeStatic, pde: AbstractPDE, y: Float[Array, " fields"]) -> dict[str, Array]:
-    return pde.outputs(_Point(static.fields, y))
-
-
-@functools.partial(jax.jit, static_argnames=("static", "n_saves"))
-def advance(
-    static: OdeStatic, params: Params, y: Float[Array, " fields"], first_step: Int[Array, ""], n_saves: int
-) -> tuple[Float[Array, " fields"], Float[Array, "n_saves fields"], Int[Array, ""]]:
-    """Advance ``n_saves`` save intervals from interval ``first_step``.
-
-    Returns the final state, the states after each interval and the first
-    interval (global, 1-based) that failed (non-finite values, or diffrax
-    stopped: ``max_steps`` or a step size that underflowed), or
-    ``NO_BAD_STEP``. After a failure the state is carried unchanged, so no
-    further interval burns ``max_steps`` on a non-finite state.
+    The right-hand side is the PDE file's own ``linear()`` applied plus its
+    ``nonlinear(d)`` sources (multi-index ``()``), evaluated at the one
+    "point" the state is: the same definition that symbolic discovery and
+    PINNs read. A step is one save interval, one ``diffrax.diffeqsolve``
+    from the saved state: the adaptive steps end exactly on the save times,
+    and a trajectory does not depend on how a run is split into blocks. So
+    here ``time.dt`` is ``save_dt`` and ``first_dt`` (the case's ``dt``) is
+    diffrax's trial step. A solve that diffrax cannot finish (``max_steps``,
+    a step size that underflowed) gives a non-finite state, which the time
+    loop reports like any blow-up. Gradients pass through the case's diffrax
+    adjoint.
     """
-    dtype = params.u0.dtype
 
-    def one_interval(carry, _):
-        y, step, bad = carry
-        start = static.t0 + step.astype(dtype) * static.dt
-        y_next, reached = jax.lax.cond(
-            bad == NO_BAD_STEP,
-            lambda y: _interval(static, params.pde, y, start),
-            lambda y: (y, jnp.asarray(True)),
-            y,
+    pde: AbstractPDE
+    time: TimeAxis = eqx.field(static=True)
+    dtype: str = eqx.field(static=True)
+    names: tuple[str, ...] = eqx.field(static=True)
+    first_dt: float = eqx.field(static=True)
+    integrator: str = eqx.field(static=True)
+    rtol: float = eqx.field(static=True)
+    atol: float = eqx.field(static=True)
+    adjoint: str = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+
+    @classmethod
+    def from_case(cls, case: Case) -> Ode:
+        solver, time = case.solver, case.time
+        assert time.save_dt is not None
+        return cls(
+            pde=case.pde.build(case.dtype),
+            time=TimeAxis(t0=time.t0, dt=time.save_dt, n_steps=time.n_saves - 1, save_every=1),
+            dtype=case.dtype,
+            names=case.fields,
+            first_dt=time.dt,
+            integrator=solver.integrator,
+            rtol=solver.rtol,
+            atol=solver.atol,
+            adjoint=solver.adjoint,
+            max_steps=solver.max_steps,
         )
-        step = step + 1
-        ok = reached & jnp.all(jnp.isfinite(y_next))
-        bad = jnp.where((bad == NO_BAD_STEP) & ~ok, step, bad)
-        return (y_next, step, bad), y_next
 
-    start = (y, jnp.asarray(first_step, jnp.int32), jnp.asarray(NO_BAD_STEP, jnp.int32))
-    (y, _, bad), saves = jax.lax.scan(one_interval, start, None, length=n_saves)
-    return y, saves, bad
-
-
-def trajectory(static: OdeStatic, params: Params) -> tuple[Float[Array, "n_saves fields"], Int[Array, ""]]:
-    """The whole trajectory ``[n_saves, fields]`` (initial state first) and the first bad interval.
-
-    Pure and differentiable (through the case's diffrax adjoint); ``vmap`` it
-    over ``params`` for ensembles.
-    """
-    _, saves, bad = advance(static, params, params.u0, jnp.asarray(0, jnp.int32), static.n_saves - 1)
-    return jnp.concatenate([params.u0[None], saves]), bad
-
-
-class _Ode:
-    """The ``ode`` back-end (:class:`solvers.backend.Backend`)."""
-
-    def compile(self, case: Case) -> tuple[OdeStatic, Params]:
-        return compile_ode(case)
-
-    def outputs(self, case: Case) -> dict[str, int]:
-        return load(case.pde.name).output_tensor_orders()
-
-    def coords(self, case: Case) -> tuple[np.ndarray, ...]:
+    def coords(self) -> tuple[np.ndarray, ...]:
         return ()
 
-    def init(self, static: OdeStatic, params: Params) -> dict[str, Array]:
-        return {"y": params.u0}
+    def init(self, fields: Float[Array, " fields"]) -> State:
+        return {"y": jnp.asarray(fields, jnp.dtype(self.dtype))}
 
-    def snapshot(self, static: OdeStatic, params: Params, state: dict[str, Array]) -> dict[str, Array]:
-        return _outputs(static, params.pde, state["y"])
+    def fields(self, state: State) -> Float[Array, " fields"]:
+        return state["y"]
 
-    def advance(
-        self, static: OdeStatic, params: Params, state: dict[str, Array], first_step: Int[Array, ""], n_saves: int
-    ) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
-        y, saves, bad = advance(static, params, state["y"], first_step, n_saves)
-        outputs = jax.vmap(lambda y: _outputs(static, params.pde, y))(saves)
-        return {"y": y}, outputs, bad
+    def step(self, state: State) -> State:
+        term = diffrax.ODETerm(lambda t, y, pde: vector_field(pde, self.names, y))
+        solution = diffrax.diffeqsolve(
+            term,
+            _INTEGRATORS[self.integrator](),
+            t0=0.0,
+            t1=self.time.dt,
+            dt0=self.first_dt,
+            y0=state["y"],
+            args=self.pde,  # as an argument, not closed over, so every adjoint reaches the parameters
+            saveat=diffrax.SaveAt(t1=True),
+            stepsize_controller=diffrax.PIDController(rtol=self.rtol, atol=self.atol),
+            adjoint=_ADJOINTS[self.adjoint](),
+            max_steps=self.max_steps,
+            throw=False,  # a failure becomes a non-finite state, reported with its step by the time loop
+        )
+        assert solution.ys is not None
+        reached = solution.result == diffrax.RESULTS.successful
+        return {"y": jnp.where(reached, solution.ys[-1], jnp.nan)}
 
+    def tendency(self, state: State) -> State:
+        return {"y": vector_field(self.pde, self.names, state["y"])}
 
-ODE = _Ode()
+    def observe(self, state: State) -> dict[str, Array]:
+        return self.pde.outputs(_Point(self.names, state["y"]))
+
+    def failure_hint(self) -> str:
+        # Steps here are save intervals with adaptive substeps: dt is not the knob.
+        return f"(steps count save intervals of {self.time.dt:g}) tighten rtol/atol (now {self.rtol:g}/{self.atol:g})"

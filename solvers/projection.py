@@ -70,18 +70,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.fft import dctn, idctn
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float
 
-from phys._registry import IC_FAMILIES
-from phys.case import Case, CaseError, FamilyIC
-from phys.compile import initial_state, make_pde
+from phys.case import Case, CaseError
 from phys.pdes._base import AbstractPDE
-from solvers.backend import NO_BAD_STEP
+from solvers.scheme import AbstractScheme, State, TimeAxis
 
 __all__ = [
-    "ProjectionStatic",
-    "ProjectionParams",
-    "PROJECTION",
+    "Projection",
+    "StaggeredGrid",
     "cell_centres",
     "divergence",
     "project",
@@ -94,7 +91,6 @@ __all__ = [
 # region (|z| <= 2.5127) and the imaginary-axis extent (sqrt(3)).
 _RK3_REAL = 2.51
 _RK3_IMAG = 1.73
-NOT_CONVERGED = -1
 
 
 class Boundary(NamedTuple):
@@ -105,39 +101,18 @@ class Boundary(NamedTuple):
     upper: float
 
 
-class ProjectionStatic(NamedTuple):
-    """Hashable description of a staggered-grid solve; ``n`` counts cells."""
+class StaggeredGrid(NamedTuple):
+    """A box of ``n`` cells per axis, its two boundary conditions and the Poisson method (hashable)."""
 
     n: tuple[int, int]
     length: tuple[float, float]
     origin: tuple[float, float]
     bcs: tuple[Boundary, Boundary]
-    t0: float
-    dt: float
-    n_steps: int
-    save_every: int
-    steady_tol: float
     poisson: str  # "dct" (dense transform matrices) or "fft" (jax.scipy.fft.dctn)
-    dtype: str
-
-    @property
-    def n_saves(self) -> int:
-        return self.n_steps // self.save_every + 1
 
     @property
     def spacing(self) -> tuple[float, float]:
         return (self.length[0] / self.n[0], self.length[1] / self.n[1])
-
-    def save_times(self) -> np.ndarray:
-        return self.t0 + self.dt * self.save_every * np.arange(self.n_saves)
-
-
-class ProjectionParams(eqx.Module):
-    """What a solve differentiates or batches over: the PDE and the initial face velocities."""
-
-    pde: AbstractPDE
-    u0: Float[Array, "nx+1 ny"]
-    v0: Float[Array, "nx ny+1"]
 
 
 # -- grid ---------------------------------------------------------------------
@@ -148,10 +123,10 @@ def cell_centres(n: tuple[int, ...], length: tuple[float, ...], origin: tuple[fl
     return tuple(o + size * (np.arange(m) + 0.5) / m for o, size, m in zip(origin, length, n))
 
 
-def _inflow_profile(static: ProjectionStatic, dtype: Any) -> Array:
+def _inflow_profile(grid: StaggeredGrid, dtype: Any) -> Array:
     """Poiseuille inflow at the x-lower face: ``6 U s (1 - s)``, ``s = (y - y0)/Ly``, mean ``U``."""
-    s = (np.arange(static.n[1]) + 0.5) / static.n[1]
-    return jnp.asarray(6.0 * static.bcs[0].lower * s * (1.0 - s), dtype)
+    s = (np.arange(grid.n[1]) + 0.5) / grid.n[1]
+    return jnp.asarray(6.0 * grid.bcs[0].lower * s * (1.0 - s), dtype)
 
 
 def _viscosity(pde: AbstractPDE) -> tuple[Array, Array]:
@@ -172,33 +147,33 @@ def _viscosity(pde: AbstractPDE) -> tuple[Array, Array]:
 # -- boundary values ----------------------------------------------------------
 
 
-def _impose_normal(static: ProjectionStatic, u: Array, v: Array) -> tuple[Array, Array]:
+def _impose_normal(grid: StaggeredGrid, u: Array, v: Array) -> tuple[Array, Array]:
     """Set the boundary-normal velocities: zero at walls, inflow/outflow on x."""
-    x_bc = static.bcs[0]
+    x_bc = grid.bcs[0]
     if x_bc.kind == "wall":
         u = u.at[0].set(0.0).at[-1].set(0.0)
     else:
-        inflow = _inflow_profile(static, u.dtype)
+        inflow = _inflow_profile(grid, u.dtype)
         outflow = u[-2]
         # Zero-gradient outflow, corrected uniformly so that mass is conserved:
         # the Neumann pressure problem is solvable only if the net flux is zero.
-        outflow = outflow + (jnp.sum(inflow) - jnp.sum(outflow)) / static.n[1]
+        outflow = outflow + (jnp.sum(inflow) - jnp.sum(outflow)) / grid.n[1]
         u = u.at[0].set(inflow).at[-1].set(outflow)
     v = v.at[:, 0].set(0.0).at[:, -1].set(0.0)
     return u, v
 
 
-def _ghost_u(static: ProjectionStatic, u: Array) -> Array:
+def _ghost_u(grid: StaggeredGrid, u: Array) -> Array:
     """``u`` with a ghost row beyond each y-wall, ``[nx + 1, ny + 2]``: the wall value is the average."""
-    y_bc = static.bcs[1]
+    y_bc = grid.bcs[1]
     lower = 2.0 * y_bc.lower - u[:, :1]
     upper = 2.0 * y_bc.upper - u[:, -1:]
     return jnp.concatenate([lower, u, upper], axis=1)
 
 
-def _ghost_v(static: ProjectionStatic, v: Array) -> Array:
+def _ghost_v(grid: StaggeredGrid, v: Array) -> Array:
     """``v`` with a ghost column beyond each x-end, ``[nx + 2, ny + 1]``."""
-    x_bc = static.bcs[0]
+    x_bc = grid.bcs[0]
     if x_bc.kind == "wall":
         lower = 2.0 * x_bc.lower - v[:1]
         upper = 2.0 * x_bc.upper - v[-1:]
@@ -232,12 +207,12 @@ def _flux(pde: AbstractPDE, field: str, alpha: tuple[int, int], values: dict[str
 
 
 def tendency(
-    static: ProjectionStatic, pde: AbstractPDE, u: Float[Array, "nx+1 ny"], v: Float[Array, "nx ny+1"]
+    grid: StaggeredGrid, pde: AbstractPDE, u: Float[Array, "nx+1 ny"], v: Float[Array, "nx ny+1"]
 ) -> tuple[Float[Array, "nx+1 ny"], Float[Array, "nx ny+1"]]:
     """``F(u) = -div(u u) + nu lap u`` on every face (zero on boundary faces), without the pressure."""
-    hx, hy = static.spacing
+    hx, hy = grid.spacing
     nu_x, nu_y = _viscosity(pde)
-    ug, vg = _ghost_u(static, u), _ghost_v(static, v)
+    ug, vg = _ghost_u(grid, u), _ghost_v(grid, v)
     centre = {"u": 0.5 * (u[1:] + u[:-1]), "v": 0.5 * (v[:, 1:] + v[:, :-1])}  # [nx, ny]
     corner = {"u": 0.5 * (ug[:, 1:] + ug[:, :-1]), "v": 0.5 * (vg[1:] + vg[:-1])}  # [nx + 1, ny + 1]
     # u's control volume spans centre to centre in x and corner to corner in y.
@@ -259,32 +234,32 @@ def tendency(
     return fu, fv
 
 
-def divergence(static: ProjectionStatic, u: Array, v: Array) -> Float[Array, "nx ny"]:
+def divergence(grid: StaggeredGrid, u: Array, v: Array) -> Float[Array, "nx ny"]:
     """Discrete divergence per cell (net outflow over the cell's faces, per unit area)."""
-    hx, hy = static.spacing
+    hx, hy = grid.spacing
     return (u[1:] - u[:-1]) / hx + (v[:, 1:] - v[:, :-1]) / hy
 
 
-def _neumann_poisson(static: ProjectionStatic, rhs: Float[Array, "nx ny"]) -> Float[Array, "nx ny"]:
+def _neumann_poisson(grid: StaggeredGrid, rhs: Float[Array, "nx ny"]) -> Float[Array, "nx ny"]:
     """Zero-mean ``p`` with ``D G p = rhs``, ``G p = 0`` on the boundary faces.
 
     The cosine transform (DCT-II) diagonalises the cell-centred Neumann
     Laplacian exactly, eigenvalues ``-(4/h^2) sin^2(pi k / 2n)`` per axis; the
     constant mode (eigenvalue 0) is set to zero, which is the compatible choice
-    when ``rhs`` has zero sum. ``static.poisson`` picks how the transform is
+    when ``rhs`` has zero sum. ``grid.poisson`` picks how the transform is
     applied: ``"dct"`` multiplies by the dense orthonormal DCT-II matrices
     (O(n^3) flops, but four small GEMMs beat XLA's FFT-based DCT up to a few
     hundred cells per axis on CPU), ``"fft"`` calls ``jax.scipy.fft.dctn``
     (O(n^2 log n), for large grids). Both are exact to rounding.
     """
-    (nx, ny), (hx, hy) = static.n, static.spacing
+    (nx, ny), (hx, hy) = grid.n, grid.spacing
     kx = jnp.arange(nx, dtype=rhs.dtype)
     ky = jnp.arange(ny, dtype=rhs.dtype)
     eig_x = -(4.0 / hx**2) * jnp.sin(jnp.pi * kx / (2 * nx)) ** 2
     eig_y = -(4.0 / hy**2) * jnp.sin(jnp.pi * ky / (2 * ny)) ** 2
     eig = eig_x[:, None] + eig_y[None, :]
     singular = eig == 0
-    if static.poisson == "fft":
+    if grid.poisson == "fft":
         coefficients = dctn(rhs, norm="ortho") / jnp.where(singular, 1.0, eig)
         return idctn(jnp.where(singular, 0.0, coefficients), norm="ortho")
     cx = jnp.asarray(_dct_matrix(nx), rhs.dtype)
@@ -303,39 +278,38 @@ def _dct_matrix(n: int) -> np.ndarray:
     return matrix
 
 
-def _gradient_update(static: ProjectionStatic, u: Array, v: Array, p: Array) -> tuple[Array, Array]:
-    hx, hy = static.spacing
+def _gradient_update(grid: StaggeredGrid, u: Array, v: Array, p: Array) -> tuple[Array, Array]:
+    hx, hy = grid.spacing
     u = u.at[1:-1].add(-(p[1:] - p[:-1]) / hx)
     v = v.at[:, 1:-1].add(-(p[:, 1:] - p[:, :-1]) / hy)
     return u, v
 
 
-def project(static: ProjectionStatic, u: Array, v: Array) -> tuple[Array, Array]:
+def project(grid: StaggeredGrid, u: Array, v: Array) -> tuple[Array, Array]:
     """The discretely divergence-free part of ``(u, v)`` after imposing the boundary velocities."""
-    u, v = _impose_normal(static, u, v)
-    phi = _neumann_poisson(static, divergence(static, u, v))
-    return _gradient_update(static, u, v, phi)
+    u, v = _impose_normal(grid, u, v)
+    phi = _neumann_poisson(grid, divergence(grid, u, v))
+    return _gradient_update(grid, u, v, phi)
 
 
-def pressure(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> Float[Array, "nx ny"]:
+def pressure(grid: StaggeredGrid, pde: AbstractPDE, u: Array, v: Array) -> Float[Array, "nx ny"]:
     """The pressure (zero mean) that keeps ``F(u) - G p`` divergence-free."""
-    fu, fv = tendency(static, pde, u, v)
-    return _neumann_poisson(static, divergence(static, fu, fv))
+    fu, fv = tendency(grid, pde, u, v)
+    return _neumann_poisson(grid, divergence(grid, fu, fv))
 
 
-def step(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> tuple[Array, Array]:
-    """One SSP-RK3 step (Shu & Osher 1988, eq. 2.18), each stage projected."""
-    dt = static.dt
+def step(grid: StaggeredGrid, pde: AbstractPDE, u: Array, v: Array, dt: float) -> tuple[Array, Array]:
+    """One SSP-RK3 step of ``dt`` (Shu & Osher 1988, eq. 2.18), each stage projected."""
 
     def euler(a: Array, b: Array) -> tuple[Array, Array]:
-        fa, fb = tendency(static, pde, a, b)
+        fa, fb = tendency(grid, pde, a, b)
         return a + dt * fa, b + dt * fb
 
-    u1, v1 = project(static, *euler(u, v))
+    u1, v1 = project(grid, *euler(u, v))
     e1u, e1v = euler(u1, v1)
-    u2, v2 = project(static, 0.75 * u + 0.25 * e1u, 0.75 * v + 0.25 * e1v)
+    u2, v2 = project(grid, 0.75 * u + 0.25 * e1u, 0.75 * v + 0.25 * e1v)
     e2u, e2v = euler(u2, v2)
-    return project(static, u / 3.0 + (2.0 / 3.0) * e2u, v / 3.0 + (2.0 / 3.0) * e2v)
+    return project(grid, u / 3.0 + (2.0 / 3.0) * e2u, v / 3.0 + (2.0 / 3.0) * e2v)
 
 
 def stable_dt(n: tuple[int, int], length: tuple[float, float], viscosity: float, speed: float) -> float:
@@ -354,175 +328,91 @@ def velocity_at_centres(u: Array, v: Array) -> Float[Array, "nx ny 2"]:
     return jnp.stack([0.5 * (u[1:] + u[:-1]), 0.5 * (v[:, 1:] + v[:, :-1])], axis=-1)
 
 
-# -- time loop ----------------------------------------------------------------
+# -- the scheme ----------------------------------------------------------------
 
 
-@functools.partial(jax.jit, static_argnames=("static", "n_saves"))
-def advance(
-    static: ProjectionStatic,
-    params: ProjectionParams,
-    state: dict[str, Array],
-    first_step: Int[Array, ""],
-    n_saves: int,
-) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
-    """Advance ``n_saves`` save intervals; see :meth:`solvers.backend.Backend.advance`."""
-    pde = params.pde
-    interval = static.save_every * static.dt
-
-    def one_step(carry, _):
-        u, v, step_count, bad = carry
-        u, v = step(static, pde, u, v)
-        step_count = step_count + 1
-        finite = jnp.isfinite(jnp.sum(u * u) + jnp.sum(v * v))
-        bad = jnp.where((bad == NO_BAD_STEP) & ~finite, step_count, bad)
-        return (u, v, step_count, bad), None
-
-    @jax.checkpoint
-    def one_interval(carry, _):
-        u, v, residual, steady, step_count, bad = carry
-
-        def march(_):
-            (un, vn, count, flag), _ = jax.lax.scan(one_step, (u, v, step_count, bad), None, length=static.save_every)
-            change = jnp.maximum(jnp.max(jnp.abs(un - u)), jnp.max(jnp.abs(vn - v))) / interval
-            return un, vn, change.astype(residual.dtype), count, flag
-
-        if static.steady_tol > 0:
-            # Once steady, the remaining intervals are skipped, not computed.
-            frozen = lambda _: (u, v, residual, step_count + static.save_every, bad)  # noqa: E731
-            u, v, residual, step_count, bad = jax.lax.cond(steady != NOT_CONVERGED, frozen, march, None)
-            steady = jnp.where((steady == NOT_CONVERGED) & (residual < static.steady_tol), step_count, steady)
-        else:
-            u, v, residual, step_count, bad = march(None)
-        return (u, v, residual, steady, step_count, bad), _outputs(static, pde, u, v)
-
-    start = (
-        state["u"],
-        state["v"],
-        state["residual"],
-        state["steady_step"],
-        jnp.asarray(first_step, jnp.int32),
-        jnp.asarray(NO_BAD_STEP, jnp.int32),
-    )
-    (u, v, residual, steady, _, bad), saves = jax.lax.scan(one_interval, start, None, length=n_saves)
-    return {"u": u, "v": v, "residual": residual, "steady_step": steady}, saves, bad
-
-
-@functools.partial(jax.jit, static_argnames=("static",))
-def _outputs(static: ProjectionStatic, pde: AbstractPDE, u: Array, v: Array) -> dict[str, Array]:
-    return {"velocity": velocity_at_centres(u, v), "pressure": pressure(static, pde, u, v)}
-
-
-# -- back-end -----------------------------------------------------------------
-
-
-def _cell_values(case: Case) -> np.ndarray | Array:
-    """The initial ``(u, v)`` at cell centres, ``[2, nx, ny]``."""
-    if isinstance(case.ic, FamilyIC):
-        dtype = jnp.dtype(case.dtype)
-        axes = [jnp.asarray(x, dtype=dtype) for x in cell_centres(case.grid.n, case.domain.length, case.domain.origin)]
-        coords = tuple(jnp.meshgrid(*axes, indexing="ij"))
-        family = IC_FAMILIES[case.ic.name].load()
-        values = family(coords, case.domain.length, jax.random.key(case.seed), **case.ic.params)
-        return jnp.broadcast_to(jnp.asarray(values, dtype=dtype), (2, *case.grid.n))
-    return initial_state(case)
-
-
-@functools.partial(jax.jit, static_argnames=("static",))
-def _faces(static: ProjectionStatic, cells: Array) -> tuple[Array, Array]:
+@functools.partial(jax.jit, static_argnames=("grid",))
+def _faces(grid: StaggeredGrid, cells: Array) -> tuple[Array, Array]:
     """Face velocities from cell values: averages inside, boundary values imposed, then projected."""
     u_c, v_c = cells[0], cells[1]
     u = jnp.concatenate([u_c[:1], 0.5 * (u_c[1:] + u_c[:-1]), u_c[-1:]], axis=0)
     v = jnp.concatenate([v_c[:, :1], 0.5 * (v_c[:, 1:] + v_c[:, :-1]), v_c[:, -1:]], axis=1)
-    return project(static, u, v)
+    return project(grid, u, v)
 
 
-def make_static(case: Case) -> ProjectionStatic:
-    solver = case.solver
-    time = case.time
-    return ProjectionStatic(
-        n=tuple(case.grid.n),
-        length=tuple(case.domain.length),
-        origin=tuple(case.domain.origin),
-        bcs=tuple(Boundary(bc.kind, bc.lower, bc.upper) for bc in case.bcs),
-        t0=time.t0,
-        dt=time.dt,
-        n_steps=time.n_steps,
-        save_every=time.save_every,
-        steady_tol=solver.steady_tol,
-        poisson=solver.poisson,
-        dtype=case.dtype,
-    )
-
-
-def _check_dt(case: Case, static: ProjectionStatic, pde: AbstractPDE) -> None:
+def _check_dt(case: Case, grid: StaggeredGrid, pde: AbstractPDE) -> None:
     nu_x, nu_y = (float(c) for c in _viscosity(pde))
-    x_bc, y_bc = static.bcs
+    x_bc, y_bc = grid.bcs
     speeds = [abs(y_bc.lower), abs(y_bc.upper)]
     speeds += [abs(x_bc.lower), abs(x_bc.upper)] if x_bc.kind == "wall" else [1.5 * abs(x_bc.lower)]
-    limit = case.solver.max_cfl * stable_dt(static.n, static.length, max(nu_x, nu_y), max(speeds))
-    if static.dt > limit:
+    limit = case.solver.max_cfl * stable_dt(grid.n, grid.length, max(nu_x, nu_y), max(speeds))
+    if case.time.dt > limit:
         raise CaseError(
             "time.dt",
-            f"{static.dt:g} exceeds the stable step {limit:.4g} of the explicit projection scheme "
-            f"(n = {static.n}, viscosity {max(nu_x, nu_y):.4g}, wall/inflow speed {max(speeds):g}, "
+            f"{case.time.dt:g} exceeds the stable step {limit:.4g} of the explicit projection scheme "
+            f"(n = {grid.n}, viscosity {max(nu_x, nu_y):.4g}, wall/inflow speed {max(speeds):g}, "
             f"max_cfl = {case.solver.max_cfl:g})",
         )
 
 
-class _Projection:
-    """The ``projection`` back-end (:class:`solvers.backend.Backend`)."""
+class Projection(AbstractScheme):
+    """The ``projection`` scheme: MAC grid, SSP-RK3, each stage projected; see the module docstring.
 
-    def compile(self, case: Case) -> tuple[ProjectionStatic, ProjectionParams]:
-        if case.dtype == "float64" and not jax.config.jax_enable_x64:
-            raise CaseError("dtype", "float64 needs JAX's 64-bit mode: call jax.config.update('jax_enable_x64', True) first")
-        static = make_static(case)
-        pde = make_pde(case)
-        _check_dt(case, static, pde)
-        u0, v0 = _faces(static, jnp.asarray(_cell_values(case), jnp.dtype(case.dtype)))
-        return static, ProjectionParams(pde=pde, u0=u0, v0=v0)
+    The state is the face velocities ``{"u": [nx + 1, ny], "v": [nx, ny + 1]}``.
+    The initial fields and :meth:`fields` are the velocity ``(u, v)`` at cell
+    centres, ``[2, nx, ny]`` (averages of the two faces of each cell);
+    :meth:`init` averages cell values onto the faces, imposes the boundary
+    velocities and projects. :meth:`tendency` is the projected right-hand
+    side ``F(u) - G p`` on the faces, discretely divergence-free.
+    """
 
-    def outputs(self, case: Case) -> dict[str, int]:
-        return {"velocity": 1, "pressure": 0}
+    pde: AbstractPDE
+    time: TimeAxis = eqx.field(static=True)
+    dtype: str = eqx.field(static=True)
+    grid: StaggeredGrid = eqx.field(static=True)
+    tolerance: float = eqx.field(static=True, default=0.0)
 
-    def coords(self, case: Case) -> tuple[np.ndarray, ...]:
-        return cell_centres(case.grid.n, case.domain.length, case.domain.origin)
-
-    def init(self, static: ProjectionStatic, params: ProjectionParams) -> dict[str, Array]:
-        return {
-            "u": params.u0,
-            "v": params.v0,
-            "residual": jnp.asarray(jnp.inf, params.u0.dtype),
-            "steady_step": jnp.asarray(NOT_CONVERGED, jnp.int32),
-        }
-
-    def snapshot(self, static: ProjectionStatic, params: ProjectionParams, state: dict[str, Array]) -> dict[str, Array]:
-        return _outputs(static, params.pde, state["u"], state["v"])
-
-    def advance(
-        self,
-        static: ProjectionStatic,
-        params: ProjectionParams,
-        state: dict[str, Array],
-        first_step: Int[Array, ""],
-        n_saves: int,
-    ) -> tuple[dict[str, Array], dict[str, Array], Int[Array, ""]]:
-        return advance(static, params, state, first_step, n_saves)
-
-    def report(self, static: ProjectionStatic, params: ProjectionParams, state: dict[str, Array]) -> str | None:
-        """One line on the steady residual, when the case asked for a steady state."""
-        if static.steady_tol <= 0:
-            return None
-        residual = float(state["residual"])
-        steady = int(state["steady_step"])
-        if steady == NOT_CONVERGED:
-            return (
-                f"projection: not steady by t = {static.t0 + static.n_steps * static.dt:g}: "
-                f"residual max|du/dt| over the last save interval = {residual:.3g} > steady_tol = {static.steady_tol:g}"
-            )
-        return (
-            f"projection: steady at step {steady} (t = {static.t0 + steady * static.dt:g}): "
-            f"residual max|du/dt| over a save interval = {residual:.3g} < steady_tol = {static.steady_tol:g}"
+    @classmethod
+    def from_case(cls, case: Case) -> Projection:
+        solver = case.solver
+        grid = StaggeredGrid(
+            n=tuple(case.grid.n),
+            length=tuple(case.domain.length),
+            origin=tuple(case.domain.origin),
+            bcs=tuple(Boundary(bc.kind, bc.lower, bc.upper) for bc in case.bcs),
+            poisson=solver.poisson,
         )
+        pde = case.pde.build(case.dtype)
+        _check_dt(case, grid, pde)
+        return cls(pde=pde, time=TimeAxis.from_case(case), dtype=case.dtype, grid=grid, tolerance=solver.steady_tol)
 
+    @property
+    def steady_tol(self) -> float:
+        return self.tolerance
 
-PROJECTION = _Projection()
+    def coords(self) -> tuple[np.ndarray, ...]:
+        return cell_centres(self.grid.n, self.grid.length, self.grid.origin)
+
+    def init(self, fields: Float[Array, "2 nx ny"]) -> State:
+        u, v = _faces(self.grid, jnp.asarray(fields, jnp.dtype(self.dtype)))
+        return {"u": u, "v": v}
+
+    def fields(self, state: State) -> Float[Array, "2 nx ny"]:
+        return jnp.moveaxis(velocity_at_centres(state["u"], state["v"]), -1, 0)
+
+    def step(self, state: State) -> State:
+        u, v = step(self.grid, self.pde, state["u"], state["v"], self.time.dt)
+        return {"u": u, "v": v}
+
+    def tendency(self, state: State) -> State:
+        fu, fv = tendency(self.grid, self.pde, state["u"], state["v"])
+        p = _neumann_poisson(self.grid, divergence(self.grid, fu, fv))
+        fu, fv = _gradient_update(self.grid, fu, fv, p)
+        return {"u": fu, "v": fv}
+
+    def observe(self, state: State) -> dict[str, Array]:
+        u, v = state["u"], state["v"]
+        return {"velocity": velocity_at_centres(u, v), "pressure": pressure(self.grid, self.pde, u, v)}
+
+    def output_orders(self) -> dict[str, int]:
+        return {"velocity": 1, "pressure": 0}

@@ -87,7 +87,8 @@ def run_ensemble_from_cli(
         rank = jax.process_index()
 
     from phys.io import plot_file, write_xdmf
-    from solvers.ensemble import Ensemble, run_ensemble
+    from solvers.ensemble import Ensemble
+    from solvers.solve import run_ensemble
 
     target = output_path(out, shard, rank)
     with tqdm(desc=case.name, unit="snapshot", disable=None, leave=False) as bar:

@@ -1,73 +1,53 @@
-"""Solve a case: in memory (:func:`solve`) or to an HDF5 file in blocks (:func:`run_case`)."""
+"""Solve a case, or an ensemble of it: in memory or to an HDF5 file, through the one block driver.
+
+- :func:`solve`: one trajectory in memory, as :class:`phys.fields.Fields`.
+- :func:`run_case`: one trajectory to HDF5, block by block, resumable.
+- :func:`solve_ensemble`: many trajectories in memory, ``{name: [B, T, ...]}``.
+- :func:`run_ensemble`: many trajectories (or a shard of them) to HDF5, resumable.
+
+All four are :func:`solvers.driver.drive` with a writer: a plain run is an
+ensemble of one (computed without a batch axis).
+"""
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
-from phys.case import Case
-from phys.errors import ResumeError, SolveError
+from phys.case import Case, CaseError
+from phys.errors import ResumeError
 from phys.fields import AXIS_NAMES, Fields
-from solvers.backend import NO_BAD_STEP, Backend, backend_for
+from phys.io.writer import MemoryWriter
+from solvers.driver import closing_lines, drive, plan, programs
+from solvers.ensemble import Ensemble, default_mesh, idle_processes, layout, shard_range
 
-__all__ = ["solve", "run_case", "check_finite", "default_saves_per_block"]
-
-# A block of saves is one compiled call and one write; about this many steps
-# per block keeps dispatch and I/O overhead negligible while the progress bar
-# and an interrupted run lose little.
-_STEPS_PER_BLOCK = 2048
+__all__ = ["run_case", "run_ensemble", "solve", "solve_ensemble"]
 
 
-def failure_hint(static: Any) -> str:
-    """What to change after a blow-up; a back-end whose "step" is not a fixed time step says so itself."""
-    return getattr(static, "failure_hint", None) or f"reduce dt (now {static.dt:g})"
-
-
-def check_finite(static: Any, bad_step: int) -> None:
-    """Raise :class:`SolveError` naming the step and time if the solve went non-finite."""
-    if bad_step != NO_BAD_STEP:
-        time = static.t0 + bad_step * static.dt
-        hint = failure_hint(static)
-        raise SolveError(
-            f"solution became non-finite (NaN or overflow) at step {bad_step} (t = {time:.6g}); "
-            f"{hint} or check the case's parameters",
-            step=bad_step,
-            time=time,
-        )
-
-
-def _fields(case: Case, backend: Backend, static: Any, trajectory: dict[str, np.ndarray]) -> Fields:
-    return Fields(
-        time=static.save_times(),
-        coords={AXIS_NAMES[i]: c for i, c in enumerate(backend.coords(case))},
-        values={name: values[None] for name, values in trajectory.items()},
-        tensor_order=backend.outputs(case),
-        case=case,
-    )
+def _report(case: Case, state: dict[str, np.ndarray]) -> None:
+    for line in closing_lines(case, state):
+        print(line, file=sys.stderr)
 
 
 def solve(case: Case) -> Fields:
-    """Solve ``case`` in memory; raise :class:`SolveError` on NaN or blow-up."""
-    backend = backend_for(case)
-    static, params = backend.compile(case)
-    state = backend.init(static, params)
-    first = backend.snapshot(static, params, state)
-    last, saves, bad = backend.advance(static, params, state, jnp.asarray(0, jnp.int32), static.n_saves - 1)
-    check_finite(static, int(bad))
-    _report(backend, static, params, last)
-    trajectory = {
-        name: np.concatenate([np.asarray(first[name])[None], np.asarray(saves[name])]) for name in first
-    }
-    return _fields(case, backend, static, trajectory)
-
-
-def default_saves_per_block(static: Any) -> int:
-    return max(1, min(static.n_saves - 1, math.ceil(_STEPS_PER_BLOCK / static.save_every)))
+    """Solve ``case`` in memory; raise :class:`phys.SolveError` on NaN or blow-up."""
+    compiled = programs(plan(case, Ensemble(), [0], single=True))
+    scheme = compiled.scheme
+    writer = MemoryWriter()
+    # One block: the whole run is one compiled call.
+    state = drive(compiled, writer, saves_per_block=max(1, scheme.time.n_saves - 1), on_block=None)
+    _report(case, state)
+    return Fields(
+        time=scheme.time.save_times(),
+        coords={AXIS_NAMES[i]: c for i, c in enumerate(scheme.coords())},
+        values=writer.result(),
+        tensor_order=scheme.output_orders(),
+        case=case,
+    )
 
 
 def run_case(
@@ -77,9 +57,6 @@ def run_case(
     resume: bool = False,
     saves_per_block: int | None = None,
     on_block: Callable[[int, int], None] | None = None,
-    ensemble: Any = None,
-    chunk: int | None = None,
-    shard: tuple[int, int] | None = None,
 ) -> Path:
     """Solve ``case`` and write it to ``out`` (HDF5), block by block.
 
@@ -88,83 +65,129 @@ def run_case(
     solver state saved with its last block; block boundaries do not depend on
     where a run stopped, so a resumed file equals an uninterrupted one bit for
     bit. ``on_block(written, total)`` is called after each block (progress).
-
-    With ``ensemble`` (a :class:`solvers.ensemble.Ensemble`) it writes that
-    ensemble's trajectories (``chunk`` at a time, its ``shard = (i, N)``
-    slice) instead: see :func:`solvers.ensemble.run_ensemble`.
     """
     from phys.io import TrajectoryWriter
 
-    if ensemble is not None:
-        from solvers.ensemble import run_ensemble  # imports this module: imported late
-
-        return run_ensemble(
-            case, ensemble, out, resume=resume, chunk=chunk, shard=shard,
-            saves_per_block=saves_per_block, on_block=on_block,
-        )
     out = Path(out)
-    backend = backend_for(case)
-    static, params = backend.compile(case)
+    compiled = programs(plan(case, Ensemble(), [0], single=True))  # bad input fails here, before any file
+    scheme = compiled.scheme
     writer = TrajectoryWriter.resume(out, case) if resume else None
     if writer is not None and writer.complete:
         return out
     if writer is None:
         writer = TrajectoryWriter.create(
-            out,
-            case,
-            tensor_order=backend.outputs(case),
-            n_trajectories=1,
-            times=static.save_times(),
-            coords=backend.coords(case),
+            out, case, tensor_order=scheme.output_orders(), n_trajectories=1, times=scheme.time.save_times(), coords=scheme.coords()
         )
-    block = saves_per_block or default_saves_per_block(static)
-    if writer.n_written == 0:
-        state = backend.init(static, params)
-        _append(writer, {k: np.asarray(v)[None] for k, v in backend.snapshot(static, params, state).items()}, state, 0)
-    stored = writer.solver_state()
-    step = int(stored.pop("step"))
-    state = {name: jnp.asarray(value) for name, value in stored.items()}
-    if step != (writer.n_written - 1) * static.save_every:
-        raise ResumeError(
-            f"{out}.tmp was left by a failed solve (its solver state is at step {step}, "
-            f"its snapshots reach step {(writer.n_written - 1) * static.save_every}) and cannot be resumed; "
-            "run again without --resume"
-        )
-    if on_block is not None:
-        on_block(writer.n_written, static.n_saves)
-    while writer.n_written < static.n_saves:
-        # Blocks start at save 1 + j * block whatever happened before, so a
-        # resumed run compiles and runs exactly the same blocks.
-        count = min(block - (writer.n_written - 1) % block, static.n_saves - writer.n_written)
-        state, saves, bad = backend.advance(static, params, state, jnp.asarray(step, jnp.int32), count)
-        saves = {name: np.asarray(values) for name, values in saves.items()}
-        bad = int(bad)
-        if bad != NO_BAD_STEP:
-            good = (bad - step - 1) // static.save_every
-            if good > 0:
-                _append(writer, {name: values[:good] for name, values in saves.items()}, None, None)
-            check_finite(static, bad)
-        step += count * static.save_every
-        _append(writer, saves, state, step)
-        if on_block is not None:
-            on_block(writer.n_written, static.n_saves)
-    _report(backend, static, params, state)
+    state = drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block)
+    _report(case, state)
     return writer.finalize()
 
 
-def _report(backend: Backend, static: Any, params: Any, state: dict[str, Any]) -> None:
-    """A back-end's optional closing line (e.g. a steady residual, ``report(static, params, state)``), on stderr."""
-    report = getattr(backend, "report", None)
-    line = report(static, params, state) if report is not None else None
-    if line:
-        print(line, file=sys.stderr)
+def _describe(case: Case, ensemble: Ensemble) -> Callable[[int], str]:
+    seeds, values = ensemble.seeds(case), ensemble.values(case)
+
+    def describe(trajectory: int) -> str:
+        swept = "".join(f", {name} = {v[trajectory]:g}" for name, v in values.items())
+        return f"trajectory {trajectory} (seed {int(seeds[trajectory])}{swept})"
+
+    return describe
 
 
-def _append(writer: Any, saves: dict[str, np.ndarray], state: dict[str, Any] | None, step: int | None) -> None:
-    """Write snapshots ``{name: [k, ...]}`` and, when given, the solver state that follows them."""
-    snapshots = {name: values[None] for name, values in saves.items()}
-    stored = None
-    if state is not None:
-        stored = {name: np.asarray(value) for name, value in state.items()}
-        stored["step"] = np.asarray(step, dtype=np.int64)
-    writer.append(snapshots, stored)
+def solve_ensemble(
+    case: Case, ensemble: Ensemble, *, chunk: int | None = None, mesh: Mesh | None = None
+) -> dict[str, np.ndarray]:
+    """Every trajectory of ``ensemble`` in memory, ``{name: [B, T, ...]}`` (single process).
+
+    Raises :class:`phys.SolveError` naming the first trajectory that went non-finite.
+    """
+    ensemble.check(case)
+    writer = MemoryWriter()
+    run = plan(case, ensemble, np.arange(ensemble.size), chunk=chunk, mesh=mesh)
+    drive(programs(run), writer, saves_per_block=None, on_block=None, describe=_describe(case, ensemble))
+    return writer.result()
+
+
+def run_ensemble(
+    case: Case,
+    ensemble: Ensemble,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    chunk: int | None = None,
+    shard: tuple[int, int] | None = None,
+    mesh: Mesh | None = None,
+    saves_per_block: int | None = None,
+    on_block: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Solve ``ensemble`` (or its ``shard = (i, N)`` slice) and write this process's trajectories to ``out``.
+
+    ``chunk`` trajectories are on the devices at a time (default: all). The
+    file holds ``[B_here, T, ...]`` with per-trajectory ``/scalars/seed`` and
+    swept ``/scalars/<name>``, and the root attribute ``ensemble_index`` (the
+    global index of each trajectory) that ``phys merge`` orders by. Resumable
+    like :func:`run_case`: the state of every trajectory is stored with each
+    block. Every process must hold at least one trajectory (``CaseError`` on
+    ``batch`` otherwise).
+    """
+    from phys.io import TrajectoryWriter
+    from phys.io.merge import write_ensemble_attrs
+
+    ensemble.check(case)
+    indices = np.asarray(shard_range(ensemble.size, *shard) if shard is not None else range(ensemble.size))
+    mesh = mesh or default_mesh()
+    run = plan(case, ensemble, indices, chunk=chunk, mesh=mesh)
+    _, local = layout(indices, run.chunk, mesh)
+    # Every process takes part in every compiled call, so each must hold a
+    # trajectory: one with none would have no file to resume its step from.
+    idle = idle_processes(len(indices), run.chunk, mesh)
+    if idle:
+        raise CaseError(
+            "batch",
+            f"{len(indices)} trajectories leave process(es) {', '.join(map(str, idle))} without any "
+            f"(chunks of {run.chunk}, at least 2 rows on each of {mesh.devices.size} devices); use a larger ensemble",
+        )
+    compiled = programs(run)  # bad input fails here, before any file
+    scheme = compiled.scheme
+    seeds = ensemble.seeds(case)[local]
+    values = {name: v[local] for name, v in ensemble.values(case).items()}
+    scalars: dict[str, Any] = {name: np.asarray(value, dtype=np.float64) for name, value in case.pde.params.items()}
+    scalars.update(values)
+    out = Path(out)
+    writer = TrajectoryWriter.resume(out, case) if resume else None
+    if writer is not None and not _same_ensemble(writer, seeds, values, local, ensemble.size):
+        if writer.complete or writer.n_written > 0:
+            raise ResumeError(
+                f"{out}{'' if writer.complete else '.tmp'} holds another ensemble of this case "
+                "(--batch, --seed, --sweep, --shard, --chunk or the process count differ): delete it or drop --resume"
+            )
+        writer = None  # killed before its first snapshot: nothing to keep
+    if writer is not None and writer.complete:
+        return out
+    if writer is None:
+        writer = TrajectoryWriter.create(
+            out, case, tensor_order=scheme.output_orders(), n_trajectories=len(local), times=scheme.time.save_times(),
+            coords=scheme.coords(), scalars=scalars, seeds=seeds,
+        )
+        write_ensemble_attrs(writer.tmp_path, local, ensemble.size)
+    drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block, describe=_describe(case, ensemble))
+    return writer.finalize()
+
+
+def _same_ensemble(writer: Any, seeds: np.ndarray, values: dict[str, np.ndarray], local: np.ndarray, size: int) -> bool:
+    import h5py
+
+    from phys.io.merge import ENSEMBLE_INDEX, ENSEMBLE_SIZE
+
+    path = writer.path if writer.complete else writer.tmp_path
+    with h5py.File(path, "r") as file:
+        attrs = file.attrs
+        if ENSEMBLE_INDEX not in attrs or int(attrs.get(ENSEMBLE_SIZE, -1)) != size:
+            return False
+        if not np.array_equal(np.asarray(attrs[ENSEMBLE_INDEX]).reshape(-1), local):
+            return False
+        if not np.array_equal(file["scalars/seed"][()], seeds):
+            return False
+        return all(
+            name in file["scalars"] and np.array_equal(file["scalars"][name][()], v.astype(np.float32))
+            for name, v in values.items()
+        )

@@ -6,6 +6,7 @@ This package imports no JAX: files are written from and read into NumPy arrays.
 from phys.io.hdf5 import TrajectoryWriter, read, read_snapshot, validate
 from phys.io.merge import merge, read_ensemble
 from phys.io.plot import plot_file
+from phys.io.writer import MemoryWriter, Writer
 from phys.io.xdmf import write_xdmf
 
-__all__ = ["TrajectoryWriter", "read", "read_snapshot", "validate", "write_xdmf", "plot_file", "merge", "read_ensemble"]
+__all__ = ["TrajectoryWriter", "read", "read_snapshot", "validate", "write_xdmf", "plot_file", "merge", "read_ensemble", "MemoryWriter", "Writer"]

@@ -21,8 +21,12 @@ class AllenCahn(AbstractPDE):
     about ``sqrt(2 d / k)``.
     """
 
-    d: Float[Array, ""]
-    k: Float[Array, ""]
+    name: ClassVar[str] = "allen-cahn"
+
+    d: Float[Array, ""] = 1e-4
+    """diffusivity"""
+    k: Float[Array, ""] = 5.0
+    """reaction rate"""
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1

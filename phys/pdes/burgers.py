@@ -20,7 +20,10 @@ class Burgers(AbstractPDE):
     (Basdevant et al. 1986).
     """
 
-    nu: Float[Array, ""]
+    name: ClassVar[str] = "burgers"
+
+    nu: Float[Array, ""] = 0.01 / 3.141592653589793
+    """viscosity; 0.01/pi is the PINN benchmark"""
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
@@ -31,3 +34,7 @@ class Burgers(AbstractPDE):
     def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
         u = d("u")
         return {"u": {(1,): -0.5 * u * u}}
+
+    def advection_velocity(self, d: Derivatives) -> tuple[Array]:
+        """``u`` itself: the field carries itself."""
+        return (d("u"),)

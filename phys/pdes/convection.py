@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from phys.pdes._base import AbstractPDE, Derivatives, Terms
@@ -18,7 +19,10 @@ class Convection(AbstractPDE):
     plain PINNs shown by Krishnapriyan et al. (2021).
     """
 
-    beta: Float[Array, ""]
+    name: ClassVar[str] = "convection"
+
+    beta: Float[Array, ""] = 1.0
+    """convection speed"""
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
@@ -28,3 +32,7 @@ class Convection(AbstractPDE):
 
     def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
         return {"u": {}}
+
+    def advection_velocity(self, d: Derivatives) -> tuple[Array]:
+        """The constant speed ``beta``: characteristics are ``x = x0 + beta t``."""
+        return (jnp.broadcast_to(self.beta, jnp.shape(d("u"))),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from phys.pdes._base import AbstractPDE, Derivatives, Terms
@@ -20,8 +21,12 @@ class ConvectionDiffusion(AbstractPDE):
     a whole number.
     """
 
-    c: Float[Array, ""]
-    nu: Float[Array, ""]
+    name: ClassVar[str] = "convection-diffusion"
+
+    c: Float[Array, ""] = 1.0
+    """convection speed"""
+    nu: Float[Array, ""] = 0.05
+    """diffusivity"""
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
@@ -31,3 +36,7 @@ class ConvectionDiffusion(AbstractPDE):
 
     def nonlinear(self, d: Derivatives) -> dict[str, Terms]:
         return {"u": {}}
+
+    def advection_velocity(self, d: Derivatives) -> tuple[Array]:
+        """The constant speed ``c``; along ``x = x0 + c t`` only the diffusion remains."""
+        return (jnp.broadcast_to(self.c, jnp.shape(d("u"))),)

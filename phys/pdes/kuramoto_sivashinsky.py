@@ -18,9 +18,14 @@ class KuramotoSivashinsky(AbstractPDE):
     ``c u u_x = (c u^2 / 2)_x``, so the mean of ``u`` is conserved exactly.
     """
 
-    a: Float[Array, ""]
-    b: Float[Array, ""]
-    c: Float[Array, ""]
+    name: ClassVar[str] = "kuramoto-sivashinsky"
+
+    a: Float[Array, ""] = 1.0
+    """coefficient of u_xx (negative diffusion drives the instability)"""
+    b: Float[Array, ""] = 1.0
+    """coefficient of u_xxxx (hyperdiffusion)"""
+    c: Float[Array, ""] = 1.0
+    """coefficient of the convective term u u_x"""
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1

@@ -18,9 +18,14 @@ class Lorenz(AbstractPDE):
     linear part, the coupling and the products are the rest.
     """
 
-    sigma: Float[Array, ""]
-    rho: Float[Array, ""]
-    beta: Float[Array, ""]
+    name: ClassVar[str] = "lorenz"
+
+    sigma: Float[Array, ""] = 10.0
+    """Prandtl number"""
+    rho: Float[Array, ""] = 28.0
+    """Rayleigh number (scaled); chaotic above 24.74"""
+    beta: Float[Array, ""] = 8.0 / 3.0
+    """aspect-ratio factor of the convection cell"""
 
     fields: ClassVar[tuple[str, ...]] = ("x", "y", "z")
     n_dims: ClassVar[int | None] = 0

@@ -18,10 +18,16 @@ class LotkaVolterra(AbstractPDE):
     part; the encounter terms are sources (multi-index ``()``).
     """
 
-    alpha: Float[Array, ""]
-    beta: Float[Array, ""]
-    gamma: Float[Array, ""]
-    delta: Float[Array, ""]
+    name: ClassVar[str] = "lotka-volterra"
+
+    alpha: Float[Array, ""] = 1.3
+    """prey growth rate"""
+    beta: Float[Array, ""] = 0.9
+    """predation rate"""
+    gamma: Float[Array, ""] = 0.8
+    """predator death rate"""
+    delta: Float[Array, ""] = 1.8
+    """predator growth per prey eaten"""
 
     fields: ClassVar[tuple[str, ...]] = ("prey", "predator")
     n_dims: ClassVar[int | None] = 0

@@ -45,17 +45,26 @@ _XX_MINUS_YY = ((1.0, (2, 0)), (-1.0, (0, 2)))
 
 
 class IncompressibleNavierStokes2D(AbstractPDE):
-    """Incompressible NS, velocity-pressure form, Reynolds number ``re``; see the module docstring.
+    """``u_t + div(u u) + grad p = lap u / re``, ``div u = 0``: incompressible NS, velocity-pressure form (2D).
+
+    See the module docstring.
 
     Fields ``u``, ``v`` (velocity components along x and y). ``linear`` is the
     viscous term ``lap / re``; ``nonlinear`` the convective term in flux form.
     Neither contains the pressure gradient (see the module docstring).
     """
 
-    re: Float[Array, ""]
+    name: ClassVar[str] = "navier-stokes-vp"
+
+    re: Float[Array, ""] = 100.0
+    """Reynolds number U L / nu (kinematic viscosity is 1/re)"""
 
     fields: ClassVar[tuple[str, ...]] = ("u", "v")
     n_dims: ClassVar[int | None] = 2
+    # The pressure is the Lagrange multiplier of incompressibility: solved for by a
+    # projection, an extra output of a PINN.
+    auxiliary_fields: ClassVar[tuple[str, ...]] = ("p",)
+    default_scheme: ClassVar[str | None] = "projection"
 
     def linear(self) -> dict[str, Terms]:
         viscosity = 1.0 / self.re
@@ -93,7 +102,9 @@ class IncompressibleNavierStokes2D(AbstractPDE):
 
 
 class NavierStokes2D(AbstractPDE):
-    """Incompressible NS, vorticity form on a periodic box; see the module docstring.
+    """``w_t + div(u w) = nu lap w - drag w - A k cos(k y)``: incompressible NS, vorticity form, periodic (2D).
+
+    See the module docstring.
 
     ``w_t + (u w)_x + (v w)_y = nu lap w - drag w - A k cos(k y)``, with the
     velocity from the streamfunction (``lap psi = -w``, ``u = psi_y``,
@@ -119,10 +130,16 @@ class NavierStokes2D(AbstractPDE):
     the amplitude is set), the common Kolmogorov set-up on ``[0, 2 pi)^2``.
     """
 
-    nu: Float[Array, ""]
-    drag: Float[Array, ""]
-    forcing_amplitude: Float[Array, ""]
-    forcing_wavenumber: Float[Array, ""]
+    name: ClassVar[str] = "navier-stokes-2d"
+
+    nu: Float[Array, ""] = 1e-3
+    """kinematic viscosity"""
+    drag: Float[Array, ""] = 0.0
+    """linear (Rayleigh) drag coefficient"""
+    forcing_amplitude: Float[Array, ""] = 0.0
+    """amplitude A of the body force f_x = A sin(k y)"""
+    forcing_wavenumber: Float[Array, ""] = 4.0
+    """angular wavenumber k of the body force"""
 
     fields: ClassVar[tuple[str, ...]] = ("vorticity",)
     n_dims: ClassVar[int | None] = 2

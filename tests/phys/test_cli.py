@@ -111,7 +111,7 @@ def test_case_file_without_case_is_reported(tmp_path: Path) -> None:
     (tmp_path / "empty.py").write_text("x = 1\n")
     result = phys("run", "empty.py", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.splitlines() == ["phys: error: empty.py must define CASE = phys.case.Case(...)"]
+    assert result.stderr.splitlines() == ["phys: error: empty.py must define CASE = phys.Case(...)"]
 
 
 def test_blow_up_exits_1_with_the_step_and_leaves_no_complete_file(tmp_path: Path) -> None:

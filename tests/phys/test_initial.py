@@ -1,4 +1,4 @@
-"""Initial-condition families on the grid, and the compiled split of a case."""
+"""Initial-condition families on the grid, and the differentiable leaves of a case's simulation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from cases import get
-from phys.compile import compile_case, grid_coordinates, initial_state
+from phys.initial import grid_coordinates, initial_fields
+from solvers import simulation
 
 
 def test_kassam_trefethen_start_is_the_published_formula() -> None:
@@ -15,14 +16,14 @@ def test_kassam_trefethen_start_is_the_published_formula() -> None:
     (x,) = grid_coordinates(case)
     np.testing.assert_allclose(x[1] - x[0], 32 * np.pi / 128)
     expected = np.cos(x / 16) * (1 + np.sin(x / 16))
-    np.testing.assert_allclose(np.asarray(initial_state(case))[0], expected, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(initial_fields(case))[0], expected, rtol=1e-14)
 
 
 def test_random_start_is_smooth_zero_mean_normalised_and_seeded() -> None:
     case = get("ks-random").with_updates({"dtype": "float64"})
-    first = np.asarray(initial_state(case))[0]
-    again = np.asarray(initial_state(case))[0]
-    other = np.asarray(initial_state(case.with_updates({"seed": 7})))[0]
+    first = np.asarray(initial_fields(case))[0]
+    again = np.asarray(initial_fields(case))[0]
+    other = np.asarray(initial_fields(case.with_updates({"seed": 7})))[0]
     np.testing.assert_array_equal(first, again)
     assert np.max(np.abs(first - other)) > 0.1
     np.testing.assert_allclose(np.max(np.abs(first)), 1.0, rtol=1e-12)
@@ -31,11 +32,11 @@ def test_random_start_is_smooth_zero_mean_normalised_and_seeded() -> None:
     assert np.all(spectrum[4:] < 1e-10)  # modes 1..3 only
 
 
-def test_compiled_parameters_are_array_leaves_and_grad_reaches_them() -> None:
-    static, params = compile_case(get("ks").with_updates({"dtype": "float64"}))
-    hash(static)
-    leaves = jax.tree_util.tree_leaves(params)
-    assert all(isinstance(leaf, jax.Array) for leaf in leaves)
-    grads = jax.grad(lambda p: p.pde.a * jnp.sum(p.u0**2) + p.pde.b)(params)
-    np.testing.assert_allclose(float(grads.pde.a), float(jnp.sum(params.u0**2)))
+def test_simulation_leaves_are_arrays_and_grad_reaches_them() -> None:
+    sim = simulation(get("ks").with_updates({"dtype": "float64"}))
+    leaves = jax.tree_util.tree_leaves(sim)
+    assert leaves and all(isinstance(leaf, jax.Array) for leaf in leaves)
+    assert {leaf.dtype for leaf in leaves} == {jnp.dtype("float64")}
+    grads = jax.grad(lambda s: s.pde.a * jnp.sum(s.u0**2) + s.pde.b)(sim)
+    np.testing.assert_allclose(float(grads.pde.a), float(jnp.sum(sim.u0**2)))
     assert float(grads.pde.b) == 1.0

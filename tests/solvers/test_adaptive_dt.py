@@ -2,7 +2,7 @@
 
 Save times stay fixed; each save interval is split into the fewest equal
 substeps that keep ``dt * max(|u|/dx + |v|/dy) <= cfl`` at its start, never
-more than ``time.dt`` each (see :mod:`solvers.rollout`).
+more than ``time.dt`` each (see :class:`solvers.Spectral`).
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ import pytest
 
 from phys._registry import PDES
 from phys.case import Case, CaseError
-from phys.compile import compile_case
 from phys.errors import SolveError
 from phys.io import read
-from solvers.ensemble import Ensemble, solve_ensemble
+from solvers import Ensemble, run_case, simulation, solve, solve_ensemble
 from solvers.etdrk import phi_functions, phi_functions_series
-from solvers.rollout import advance_adaptive, make_stepper, rollout, to_fourier
-from solvers.solve import run_case, solve
-from solvers.spectral import spectral_outputs
+from solvers.rollout import advance, initial_state
 
 
 def _case(
@@ -54,14 +51,21 @@ def _case(
 
 
 def _substeps(case: Case) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Substeps per save interval and the saved outputs (initial state first), by the back-end's advance."""
-    static, params = compile_case(case)
-    u0_hat = to_fourier(static, params.u0)
-    _, saves, bad, m = advance_adaptive(static, params, u0_hat, jnp.asarray(0, jnp.int32), static.n_saves - 1, True)
-    assert int(bad) == -1
-    first = spectral_outputs(static, params.pde, u0_hat)
-    outputs = {name: np.concatenate([np.asarray(first[name])[None], np.asarray(saves[name])]) for name in saves}
-    return np.asarray(m), outputs
+    """Substeps per save interval and the saved outputs (initial state first), one interval at a time."""
+    sim = simulation(case)
+    scheme = sim.scheme
+    state = initial_state(scheme, sim.u0)
+    snapshots = [scheme.observe(state)]
+    substeps = []
+    for interval in range(scheme.time.n_saves - 1):
+        start = jnp.asarray(interval * scheme.time.save_every, jnp.int32)
+        after, saves, bad = advance(scheme, state, start, 1)
+        assert int(bad) == -1
+        substeps.append(int(after["substeps"]) - int(state["substeps"]))
+        snapshots.append({name: values[0] for name, values in saves.items()})
+        state = after
+    outputs = {name: np.stack([np.asarray(s[name]) for s in snapshots]) for name in snapshots[0]}
+    return np.asarray(substeps), outputs
 
 
 def _cfl_rate(velocity: np.ndarray, length: float) -> float:
@@ -156,20 +160,23 @@ def test_failure_of_an_adaptive_run_is_reported_at_the_right_time() -> None:
     case = _case(3.0, dt=0.25, rms=4.0, t_end=2.0, save_dt=0.5)
     with pytest.raises(SolveError, match="reduce solver.cfl") as failure:
         solve(case)
-    static, params = compile_case(case)
-    u = to_fourier(static, params.u0)
-    for interval in range(static.n_saves - 1):
-        start = jnp.asarray(interval * static.save_every, jnp.int32)
-        after, _, bad, m = advance_adaptive(static, params, u, start, 1)
+    sim = simulation(case)
+    scheme = sim.scheme
+    state = initial_state(scheme, sim.u0)
+    for interval in range(scheme.time.n_saves - 1):
+        start = jnp.asarray(interval * scheme.time.save_every, jnp.int32)
+        after, _, bad = advance(scheme, state, start, 1)
         if int(bad) != -1:
             break
-        u = after
-    stepper = make_stepper(static, params.pde, case.time.save_dt / int(m[0]))
-    for k in range(1, int(m[0]) + 1):
+        state = after
+    m = int(scheme.choose_substeps(state["u_hat"]))
+    stepper = scheme.make_stepper(case.time.save_dt / m)
+    u = state["u_hat"]
+    for k in range(1, m + 1):
         u = stepper(u)
         if not np.isfinite(np.sum(np.abs(np.asarray(u)) ** 2)):
             break
-    failed_at = interval * case.time.save_dt + k * case.time.save_dt / int(m[0])
+    failed_at = interval * case.time.save_dt + k * case.time.save_dt / m
     # Measured: the flow is already blowing up at t = 1.5, so the interval takes the
     # most substeps (2048, dt / 1024) and substep 2 fails (t = 1.5005): step 7, t = 1.75.
     assert failed_at <= failure.value.time < failed_at + case.time.dt, (failed_at, failure.value.time)
@@ -221,11 +228,10 @@ def test_ensemble_rows_equal_their_plain_adaptive_runs() -> None:
 def test_reverse_mode_gradient_matches_finite_differences() -> None:
     case = _case(0.5, n=16, dt=0.125, t_end=1.0, save_dt=0.5)
     assert _substeps(case)[0].min() > case.time.save_every  # the CFL number, not dt, sets the step
-    static, params = compile_case(case)
+    sim = simulation(case)
 
     def enstrophy(nu: jax.Array) -> jax.Array:
-        trajectory, _ = rollout(static, eqx.tree_at(lambda p: p.pde.nu, params, nu))
-        return 0.5 * jnp.mean(trajectory[-1] ** 2)
+        return 0.5 * jnp.mean(eqx.tree_at(lambda s: s.pde.nu, sim, nu)()["vorticity"][-1] ** 2)
 
     nu = jnp.asarray(0.01)
     gradient = float(jax.grad(enstrophy)(nu))
@@ -250,7 +256,7 @@ def test_cfl_is_validated_with_one_line_errors() -> None:
     )
     with pytest.raises(
         CaseError,
-        match=r"^solver\.cfl: PDE 'kuramoto-sivashinsky' defines no advection velocity, .*: navier-stokes-2d$",
+        match=r"^solver\.cfl: PDE 'kuramoto-sivashinsky' defines no advection velocity, .*: burgers, convection, convection-diffusion, navier-stokes-2d$",
     ):
         Case(**ks, solver={"cfl": 0.5})
 
@@ -265,4 +271,4 @@ def test_cfl_is_left_out_of_fixed_cases_json_and_round_trips() -> None:
 @pytest.mark.parametrize("name", sorted(PDES))
 def test_registry_flag_matches_the_pde_class(name: str) -> None:
     cls = PDES[name].load()
-    assert PDES[name].advection_velocity == (getattr(cls, "advection_velocity", None) is not None)
+    assert PDES[name].advection_velocity == cls.has_advection_velocity()

@@ -24,7 +24,7 @@ import jax, numpy as np
 from jax.sharding import Mesh
 from cases import get
 from phys.io import read
-from solvers.ensemble import Ensemble, run_ensemble, solve_ensemble
+from solvers import Ensemble, run_ensemble, solve_ensemble
 
 assert len(jax.devices()) == 4
 case = get("ks-random").with_updates({"grid.n": 32, "time.t_end": 1.0, "time.save_dt": 0.25, "time.dt": 0.05})

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from cases import get
-from phys.compile import compile_case
+from solvers import simulation
 from solvers.etdrk import phi_functions
-from solvers.rollout import advance, rollout
 
 # Smooth KS start, short horizon: the solution stays smooth, so the error at
 # t = 2 is dominated by time stepping and the asymptotic rate shows.
@@ -23,9 +22,7 @@ SMOOTH = get("ks").with_updates(
 
 def _final(dt: float, order: int) -> np.ndarray:
     case = SMOOTH.with_updates({"time.dt": dt, "solver.order": order})
-    trajectory, bad = rollout(*compile_case(case))
-    assert int(bad) == -1
-    return np.asarray(trajectory[-1, 0])
+    return np.asarray(simulation(case)()["u"][-1])
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +67,16 @@ def test_phi_functions_match_series_near_zero_and_formula_far_away() -> None:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_rollout_keeps_the_case_dtype(dtype: str) -> None:
     case = get("ks").with_updates({"dtype": dtype, "time.t_end": 2.0})
-    trajectory, _ = rollout(*compile_case(case))
-    assert trajectory.dtype == jnp.dtype(dtype)
+    sim = simulation(case)
+    assert sim.u0.dtype == sim.pde.a.dtype == jnp.dtype(dtype)
+    assert sim()["u"].dtype == jnp.dtype(dtype)
 
 
-def test_second_solve_with_new_parameters_does_not_recompile() -> None:
-    case = get("ks").with_updates({"time.t_end": 2.0})
-    static, params = compile_case(case)
-    rollout(static, params)
-    before = advance._cache_size()
-    other = compile_case(case.with_updates({"pde.params.a": 1.5, "ic.params.scale": 12.0}))
-    assert other[0] == static
-    rollout(*other)
-    assert advance._cache_size() == before
+def test_second_solve_with_new_parameters_does_not_recompile(traces) -> None:
+    case = get("ks").with_updates({"time.t_end": 2.0, "grid.n": 48})
+    first = simulation(case)()["u"]
+    compiled = traces()
+    assert compiled > 0
+    second = simulation(case.with_updates({"pde.params.a": 1.5, "ic.params.scale": 12.0}))()["u"]
+    assert traces() == compiled
+    assert float(jnp.max(jnp.abs(first - second))) > 1e-2  # the new parameters were used

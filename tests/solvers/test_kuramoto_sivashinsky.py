@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from cases import get
-from phys.compile import compile_case
 from phys.errors import SolveError
-from solvers.rollout import make_stepper, rollout
-from solvers.solve import solve
-from solvers.spectral import to_fourier
+from solvers import simulation, solve
 
 
 def _trajectory(case) -> np.ndarray:
-    trajectory, bad = rollout(*compile_case(case))
-    assert int(bad) == -1
-    return np.asarray(trajectory[:, 0])
+    return np.asarray(simulation(case)()["u"])
 
 
 def test_ks_case_matches_fine_reference_up_to_t50() -> None:
@@ -37,13 +33,10 @@ def test_ks_conserves_the_mean_of_u() -> None:
     # The nonlinearity is a derivative and the linear symbol vanishes at k = 0:
     # the mean is conserved to rounding, here for a start with mean 0.3.
     case = get("ks").with_updates({"dtype": "float64", "time.t_end": 100.0})
-    static, params = compile_case(case)
-    params = jax.tree_util.tree_map(lambda x: x, params)
-    shifted = type(params)(pde=params.pde, u0=params.u0 + 0.3)
-    trajectory, bad = rollout(static, shifted)
-    means = np.asarray(trajectory[:, 0].mean(axis=-1))
-    assert int(bad) == -1
-    np.testing.assert_allclose(means, 0.3 + np.asarray(params.u0).mean(), atol=1e-12)
+    sim = simulation(case)
+    shifted = eqx.tree_at(lambda s: s.u0, sim, sim.u0 + 0.3)
+    means = np.asarray(shifted()["u"].mean(axis=-1))
+    np.testing.assert_allclose(means, 0.3 + np.asarray(sim.u0).mean(), atol=1e-12)
 
 
 def _gradient_case():
@@ -51,28 +44,25 @@ def _gradient_case():
 
 
 def test_gradient_wrt_initial_state_matches_finite_differences() -> None:
-    static, params = compile_case(_gradient_case())
-    weights = jax.random.normal(jax.random.key(1), params.u0.shape, dtype=jnp.float64)
-    direction = jax.random.normal(jax.random.key(2), params.u0.shape, dtype=jnp.float64)
+    sim = simulation(_gradient_case())
+    weights = jax.random.normal(jax.random.key(1), sim.u0.shape[1:], dtype=jnp.float64)
+    direction = jax.random.normal(jax.random.key(2), sim.u0.shape, dtype=jnp.float64)
 
     def loss(u0):
-        trajectory, _ = rollout(static, type(params)(pde=params.pde, u0=u0))
-        return jnp.sum(weights * trajectory[-1])
+        return jnp.sum(weights * eqx.tree_at(lambda s: s.u0, sim, u0)()["u"][-1])
 
-    gradient = jax.grad(loss)(params.u0)
+    gradient = jax.grad(loss)(sim.u0)
     eps = 1e-5
-    fd = (loss(params.u0 + eps * direction) - loss(params.u0 - eps * direction)) / (2 * eps)
+    fd = (loss(sim.u0 + eps * direction) - loss(sim.u0 - eps * direction)) / (2 * eps)
     np.testing.assert_allclose(float(jnp.vdot(gradient, direction)), float(fd), rtol=1e-6)
 
 
 def test_gradient_wrt_pde_coefficient_matches_finite_differences() -> None:
-    static, params = compile_case(_gradient_case())
-    weights = jax.random.normal(jax.random.key(3), params.u0.shape, dtype=jnp.float64)
+    sim = simulation(_gradient_case())
+    weights = jax.random.normal(jax.random.key(3), sim.u0.shape[1:], dtype=jnp.float64)
 
     def loss(a):
-        pde = type(params.pde)(a=a, b=params.pde.b, c=params.pde.c)
-        trajectory, _ = rollout(static, type(params)(pde=pde, u0=params.u0))
-        return jnp.sum(weights * trajectory[-1])
+        return jnp.sum(weights * eqx.tree_at(lambda s: s.pde.a, sim, a)()["u"][-1])
 
     a = jnp.asarray(1.0, jnp.float64)
     gradient = jax.grad(loss)(a)
@@ -87,17 +77,24 @@ def test_blow_up_is_reported_with_the_first_non_finite_step() -> None:
     # solver's criterion is a non-finite energy sum |u_hat|^2 (NaN, or |u|
     # beyond the square root of the float range); replay it step by step.
     case = get("ks").with_updates({"dtype": "float64", "pde.params.b": -1.0, "time.t_end": 40.0})
-    static, params = compile_case(case)
-    step = jax.jit(make_stepper(static, params.pde).__call__)
-    u_hat, first_bad = to_fourier(static, params.u0), None
-    for index in range(1, static.n_steps + 1):
-        u_hat = step(u_hat)
+    sim = simulation(case)
+    scheme = sim.scheme
+    step = jax.jit(lambda state: scheme.step(state))
+    state, first_bad = scheme.init(sim.u0), None
+    for index in range(1, scheme.time.n_steps + 1):
+        state = step(state)
         with np.errstate(over="ignore", invalid="ignore"):
-            energy = np.sum(np.abs(np.asarray(u_hat)) ** 2)
+            energy = np.sum(np.abs(np.asarray(state["u_hat"])) ** 2)
         if not np.isfinite(energy):
             first_bad = index
             break
     assert first_bad is not None
-    with pytest.raises(SolveError, match=rf"non-finite .* at step {first_bad} \(t = {first_bad * 0.25:g}\)") as info:
+    message = rf"non-finite .* at step {first_bad} \(t = {first_bad * 0.25:g}\)"
+    with pytest.raises(SolveError, match=message) as info:
         solve(case)
     assert info.value.step == first_bad
+    # The differentiable simulation raises through equinox's error_if with the same step and time ...
+    with pytest.raises(eqx.EquinoxRuntimeError, match=message):
+        sim()
+    # ... or, asked not to throw, returns it.
+    assert int(simulation(case, throw=False)().bad_step) == first_bad

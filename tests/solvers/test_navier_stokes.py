@@ -15,12 +15,11 @@ import pytest
 from cases import get
 from phys.case import Case
 from phys.cli import main
-from phys.compile import Params, compile_case, initial_state
+from phys.initial import initial_fields
 from phys.io import read, validate
 from phys.pdes.navier_stokes import IncompressibleNavierStokes2D, NavierStokes2D
-from solvers.rollout import rollout
-from solvers.solve import solve
-from solvers.spectral import linear_symbol, spectral_derivatives, spectral_nonlinear
+from solvers import Simulation, simulation, solve
+from solvers.spectral import FourierGrid, SpectralNonlinear, linear_symbol, spectral_derivatives
 
 
 def _case(n: int = 32, dt: float = 0.01, t_end: float = 1.0, save_dt: float | None = None, order: int = 4, **params) -> Case:
@@ -43,12 +42,15 @@ def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _vorticity(case: Case, w0: np.ndarray | None = None) -> np.ndarray:
     """Saved vorticity ``[saves, *n]``, from ``w0`` when given."""
-    static, params = compile_case(case)
+    sim = simulation(case)
     if w0 is not None:
-        params = eqx.tree_at(lambda p: p.u0, params, jnp.asarray(w0)[None])
-    trajectory, bad = rollout(static, params)
-    assert int(bad) == -1
-    return np.asarray(trajectory[:, 0])
+        sim = eqx.tree_at(lambda s: s.u0, sim, jnp.asarray(w0)[None])
+    return np.asarray(sim()["vorticity"])
+
+
+def _grid_of(n: int, fields: tuple[str, ...], dealias: bool = True) -> FourierGrid:
+    """The Fourier grid of ``_case(n)`` carrying ``fields``."""
+    return FourierGrid((n, n), (2 * math.pi,) * 2, (0.0, 0.0), fields, "float64", dealias)
 
 
 def _smooth_w0(n: int) -> np.ndarray:
@@ -201,14 +203,13 @@ def test_inviscid_flow_conserves_energy_and_enstrophy() -> None:
 
 
 def _gradient_setup():
-    static, params = compile_case(_case(n=16, dt=0.05, t_end=0.5))
-    weights = jax.random.normal(jax.random.key(7), params.u0.shape, dtype=jnp.float64)
+    sim = simulation(_case(n=16, dt=0.05, t_end=0.5))
+    weights = jax.random.normal(jax.random.key(7), sim.u0.shape[1:], dtype=jnp.float64)
 
-    def loss(p: Params) -> jax.Array:
-        trajectory, _ = rollout(static, p)
-        return jnp.sum(weights * trajectory[-1])
+    def loss(s: Simulation) -> jax.Array:
+        return jnp.sum(weights * s()["vorticity"][-1])
 
-    return params, loss
+    return sim, loss
 
 
 def test_gradient_wrt_viscosity_and_drag_matches_finite_differences() -> None:
@@ -246,8 +247,7 @@ def _velocity_pressure_residual(re: float, u: np.ndarray, v: np.ndarray, u_t: np
     flow: ``lap p = -((u u)_xx + 2 (u v)_xy + (v v)_yy)``, solved spectrally.
     """
     n = u.shape[0]
-    static, _ = compile_case(_case(n=n))
-    static = static._replace(fields=("u", "v", "p"))
+    static = _grid_of(n, ("u", "v", "p"))
     k = np.fft.fftfreq(n, 1.0 / n)
     kx, ky = np.meshgrid(k, k, indexing="ij")
     k2 = np.where(kx**2 + ky**2 == 0, 1.0, kx**2 + ky**2)
@@ -294,8 +294,7 @@ def test_taylor_green_with_its_pressure_satisfies_the_velocity_pressure_form() -
     u, v = np.sin(x) * np.cos(y) * decay, -np.cos(x) * np.sin(y) * decay
     p = (np.cos(2 * x) + np.cos(2 * y)) * decay**2 / 4
     u_t, v_t = -2 / re * u, -2 / re * v
-    static, _ = compile_case(_case(n=n))
-    static = static._replace(fields=("u", "v", "p"), dealias=False)
+    static = _grid_of(n, ("u", "v", "p"), dealias=False)
     pde = IncompressibleNavierStokes2D(re=jnp.asarray(re))
 
     def worst(pressure: np.ndarray) -> float:
@@ -306,7 +305,7 @@ def test_taylor_green_with_its_pressure_satisfies_the_velocity_pressure_form() -
     # The solver-facing split: L u + N(u) - grad p, with L and N by spectral evaluation.
     velocity_static = static._replace(fields=("u", "v"))
     state_hat = jnp.fft.rfft2(jnp.asarray(np.stack([u, v])))
-    tendency_hat = spectral_nonlinear(velocity_static, pde)(state_hat) + jnp.stack(
+    tendency_hat = SpectralNonlinear(pde, velocity_static)(state_hat) + jnp.stack(
         [linear_symbol(velocity_static, pde.linear()[f], jnp.complex128) for f in ("u", "v")]
     ) * state_hat
     tendency = np.asarray(jnp.fft.irfft2(tendency_hat, s=(n, n)))
@@ -317,7 +316,7 @@ def test_taylor_green_with_its_pressure_satisfies_the_velocity_pressure_form() -
 def test_vorticity_form_outputs_and_class_contract() -> None:
     # Velocity from the streamfunction is divergence-free and its curl is w.
     pde = NavierStokes2D(nu=0.01, drag=0.0, forcing_amplitude=0.0, forcing_wavenumber=4.0)
-    static, _ = compile_case(_case(n=16))
+    static = _grid_of(16, ("vorticity",))
     w0 = _smooth_w0(16)
     out = pde.outputs(spectral_derivatives(static, jnp.fft.rfft2(jnp.asarray(w0)[None])))
     u, v = np.asarray(out["velocity"][..., 0]), np.asarray(out["velocity"][..., 1])
@@ -333,7 +332,7 @@ def test_random_vorticity_has_the_requested_spectrum_peak_and_rms_velocity() -> 
     # ~40 modes each, so the sampled shell energies scatter by ~15% and the
     # peak may move by one shell. The rms velocity is set exactly.
     case = _case(n=128).with_updates({"ic.params": {"peak_wavenumber": 6.0, "velocity_rms": 0.7}})
-    w = np.asarray(initial_state(case)[0])
+    w = np.asarray(initial_fields(case)[0])
     u, v = _velocity(w)
     np.testing.assert_allclose(np.sqrt(np.mean(u**2 + v**2)), 0.7, rtol=1e-12)
     assert abs(w.mean()) < 1e-12
@@ -342,8 +341,8 @@ def test_random_vorticity_has_the_requested_spectrum_peak_and_rms_velocity() -> 
     energy = np.bincount(shell.ravel(), (np.abs(np.fft.fft2(u)) ** 2 + np.abs(np.fft.fft2(v)) ** 2).ravel())
     assert abs(int(np.argmax(energy)) - 6) <= 1, np.argmax(energy)
     assert energy[30] < 1e-12 * energy[6]  # exp(-2 (30/6)^2) ~ 2e-22 times the peak's weight
-    same = np.asarray(initial_state(case)[0])
-    other = np.asarray(initial_state(case.with_updates({"seed": 1}))[0])
+    same = np.asarray(initial_fields(case)[0])
+    other = np.asarray(initial_fields(case.with_updates({"seed": 1}))[0])
     assert np.array_equal(w, same) and np.abs(w - other).max() > 0.1
 
 

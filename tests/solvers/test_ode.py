@@ -22,8 +22,7 @@ from phys.case import Case, CaseError
 from phys.errors import SolveError
 from phys.fields import Fields
 from phys.io import read, validate
-from solvers.ode import compile_ode, trajectory
-from solvers.solve import solve
+from solvers import simulation, solve
 
 
 def _lorenz(y: np.ndarray) -> np.ndarray:
@@ -89,13 +88,13 @@ def test_gradients_through_the_adjoint_match_finite_differences() -> None:
     case = get("lorenz").with_updates(
         {"time.t_end": 1.0, "time.save_dt": 1.0, "time.dt": 0.01, "solver.rtol": 1e-12, "solver.atol": 1e-12}
     )
-    static, params = compile_ode(case)
+    sim = simulation(case)
 
     def final_x(rho: jax.Array, y0: jax.Array) -> jax.Array:
-        changed = eqx.tree_at(lambda p: (p.pde.rho, p.u0), params, (rho, y0))
-        return trajectory(static, changed)[0][-1, 0]
+        changed = eqx.tree_at(lambda s: (s.pde.rho, s.u0), sim, (rho, y0))
+        return changed()["x"][-1]
 
-    rho, y0 = params.pde.rho, params.u0
+    rho, y0 = sim.pde.rho, sim.u0
     grad_rho, grad_y0 = jax.grad(final_x, argnums=(0, 1))(rho, y0)
     # Central differences: truncation ~ h^2 x''' ~ 1e-10, solver noise ~ 1e-12 / h ~ 1e-7 at worst.
     h = 1e-5

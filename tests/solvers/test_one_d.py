@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 
+import equinox as eqx
 import h5py
 import jax
 import jax.numpy as jnp
@@ -20,11 +21,9 @@ import pytest
 from cases import get
 from phys.case import Case, CaseError
 from phys.cli import main
-from phys.compile import compile_case, grid_coordinates
+from phys.initial import grid_coordinates
 from phys.io import validate
-from solvers.finite_difference import compile_finite_difference
-from solvers.finite_difference import rollout as fd_rollout
-from solvers.rollout import rollout as spectral_rollout
+from solvers import FiniteDifference, simulation
 
 CLASSIC_NU = 0.01 / math.pi
 
@@ -55,10 +54,12 @@ def _slopes(sizes: list[float], errors: list[float]) -> np.ndarray:
     return np.diff(np.log(errors)) / np.diff(np.log(sizes))
 
 
-def _fd_trajectory(case: Case) -> np.ndarray:
-    trajectory, bad = fd_rollout(*compile_finite_difference(case))
-    assert int(bad) == -1
-    return np.asarray(trajectory[:, 0])
+def _trajectory(case: Case) -> np.ndarray:
+    """``u`` at every saved time, ``[T, n]``, by the case's scheme."""
+    return np.asarray(simulation(case)()["u"])
+
+
+_fd_trajectory = _trajectory
 
 
 def _rel_l2(u: np.ndarray, exact: np.ndarray) -> float:
@@ -144,10 +145,8 @@ def test_burgers_on_the_periodic_grid_matches_cole_hopf_spectrally() -> None:
             "solver": {"method": "etdrk", "order": 4}, "time.t_end": 0.5, "time.dt": 1e-3, "time.save_dt": 0.5,
         }
     )
-    trajectory, bad = spectral_rollout(*compile_case(case))
     (x,) = grid_coordinates(case)
-    assert int(bad) == -1
-    assert _rel_l2(np.asarray(trajectory[-1, 0]), burgers_exact(x, 0.5, nu)) < 1e-6
+    assert _rel_l2(_trajectory(case)[-1], burgers_exact(x, 0.5, nu)) < 1e-6
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
@@ -171,13 +170,11 @@ def _burgers_gradient_case() -> Case:
 
 
 def test_gradient_wrt_viscosity_through_the_bounded_scheme_matches_finite_differences() -> None:
-    static, params = compile_finite_difference(_burgers_gradient_case())
-    weights = jax.random.normal(jax.random.key(1), params.u0.shape, dtype=jnp.float64)
+    sim = simulation(_burgers_gradient_case())
+    weights = jax.random.normal(jax.random.key(1), sim.u0.shape[1:], dtype=jnp.float64)
 
     def loss(nu):
-        pde = type(params.pde)(nu=nu)
-        trajectory, _ = fd_rollout(static, type(params)(pde=pde, u0=params.u0, boundary=params.boundary))
-        return jnp.sum(weights * trajectory[-1])
+        return jnp.sum(weights * eqx.tree_at(lambda s: s.pde.nu, sim, nu)()["u"][-1])
 
     nu = jnp.asarray(0.05, jnp.float64)
     gradient = jax.grad(loss)(nu)
@@ -188,29 +185,26 @@ def test_gradient_wrt_viscosity_through_the_bounded_scheme_matches_finite_differ
 
 
 def test_gradient_wrt_initial_state_through_the_bounded_scheme_matches_finite_differences() -> None:
-    static, params = compile_finite_difference(_burgers_gradient_case())
-    weights = jax.random.normal(jax.random.key(2), params.u0.shape, dtype=jnp.float64)
-    direction = jax.random.normal(jax.random.key(3), params.u0.shape, dtype=jnp.float64)
+    sim = simulation(_burgers_gradient_case())
+    weights = jax.random.normal(jax.random.key(2), sim.u0.shape[1:], dtype=jnp.float64)
+    direction = jax.random.normal(jax.random.key(3), sim.u0.shape, dtype=jnp.float64)
 
     def loss(u0):
-        trajectory, _ = fd_rollout(static, type(params)(pde=params.pde, u0=u0, boundary=params.boundary))
-        return jnp.sum(weights * trajectory[-1])
+        return jnp.sum(weights * eqx.tree_at(lambda s: s.u0, sim, u0)()["u"][-1])
 
-    gradient = jax.grad(loss)(params.u0)
+    gradient = jax.grad(loss)(sim.u0)
     eps = 1e-5
-    fd = (loss(params.u0 + eps * direction) - loss(params.u0 - eps * direction)) / (2 * eps)
+    fd = (loss(sim.u0 + eps * direction) - loss(sim.u0 - eps * direction)) / (2 * eps)
     np.testing.assert_allclose(float(jnp.vdot(gradient, direction)), float(fd), rtol=1e-6)
 
 
 def test_bounded_scheme_keeps_float32_and_vmaps_over_the_viscosity() -> None:
     case = _burgers_gradient_case().with_updates({"dtype": "float32"})
-    static, params = compile_finite_difference(case)
-    trajectory, _ = fd_rollout(static, params)
-    assert trajectory.dtype == jnp.float32
+    sim = simulation(case)
+    assert sim()["u"].dtype == jnp.float32
 
     def run(nu):
-        pde = type(params.pde)(nu=nu)
-        return fd_rollout(static, type(params)(pde=pde, u0=params.u0, boundary=params.boundary))[0]
+        return eqx.tree_at(lambda s: s.pde.nu, sim, nu)()["u"]
 
     nus = jnp.asarray([0.05, 0.1], jnp.float32)
     batched = jax.vmap(run)(nus)
@@ -244,13 +238,13 @@ def test_phys_run_burgers_writes_a_valid_file_with_both_end_points(tmp_path) -> 
 
 def test_convection_diffusion_case_is_exact_on_the_periodic_grid() -> None:
     case = get("convection-diffusion").with_updates({"dtype": "float64"})
-    trajectory, bad = spectral_rollout(*compile_case(case))
+    trajectory = _trajectory(case)
     (x,) = grid_coordinates(case)
     c, nu = case.pde.params["c"], case.pde.params["nu"]
     times = 0.01 * np.arange(trajectory.shape[0])
     exact = np.exp(-nu * times)[:, None] * np.sin(x[None, :] - c * times[:, None])
     # A linear PDE: the ETDRK step is the exact propagator; only rounding is left.
-    np.testing.assert_allclose(np.asarray(trajectory[:, 0]), exact, atol=1e-12)
+    np.testing.assert_allclose(trajectory, exact, atol=1e-12)
 
 
 def _dirichlet_exact(x: np.ndarray, t: float, c: float, nu: float) -> np.ndarray:
@@ -321,12 +315,12 @@ def test_neumann_ghost_points_carry_a_convected_linear_profile_exactly() -> None
 def test_convection_at_beta_30_is_an_exact_shift() -> None:
     case = get("convection").with_updates({"dtype": "float64"})
     assert case.pde.params["beta"] == 30.0
-    trajectory, bad = spectral_rollout(*compile_case(case))
+    trajectory = _trajectory(case)
     (x,) = grid_coordinates(case)
     times = 0.01 * np.arange(trajectory.shape[0])
     exact = np.sin(x[None, :] - 30.0 * times[:, None])
     # Measured: 1e-13 after 100 steps (the phase e^{-i beta k dt} to rounding).
-    np.testing.assert_allclose(np.asarray(trajectory[:, 0]), exact, atol=1e-11)
+    np.testing.assert_allclose(trajectory, exact, atol=1e-11)
 
 
 # -- Allen-Cahn --------------------------------------------------------------------
@@ -334,9 +328,7 @@ def test_convection_at_beta_30_is_an_exact_shift() -> None:
 
 def _allen_cahn(n: int, dt: float) -> tuple[Case, np.ndarray]:
     case = get("allen-cahn").with_updates({"dtype": "float64", "grid.n": n, "time.dt": dt, "time.save_dt": 0.2})
-    trajectory, bad = spectral_rollout(*compile_case(case))
-    assert int(bad) == -1
-    return case, np.asarray(trajectory[:, 0])
+    return case, _trajectory(case)
 
 
 def test_allen_cahn_etdrk4_converges_at_fourth_order_in_time() -> None:
@@ -383,4 +375,4 @@ def test_finite_difference_scheme_rejects_fourth_derivatives() -> None:
         {"bcs": [{"kind": "dirichlet"}], "solver": {"method": "finite-difference", "order": 3}}
     )
     with pytest.raises(CaseError, match=r"^solver\.method: .* up to second derivatives"):
-        compile_finite_difference(case)
+        FiniteDifference.from_case(case)

@@ -9,7 +9,7 @@ import pytest
 
 from cases import get
 from phys.case import CaseError
-from solvers.projection import PROJECTION, divergence, project, stable_dt, step
+from solvers.projection import Projection, divergence, project, stable_dt, step
 from solvers.solve import run_case, solve
 
 # Ghia, Ghia & Shin (1982), J. Comput. Phys. 48, 387-411, Re = 100 (129 x 129
@@ -104,7 +104,7 @@ def test_channel_converges_to_poiseuille_at_second_order() -> None:
 
 
 def test_projection_leaves_a_discretely_divergence_free_field() -> None:
-    static, _ = PROJECTION.compile(_cavity(24, 0.01, 0.02))
+    static = Projection.from_case(_cavity(24, 0.01, 0.02)).grid
     key_u, key_v = jax.random.split(jax.random.key(0))
     u = jax.random.normal(key_u, (25, 24), jnp.float64)
     v = jax.random.normal(key_v, (24, 25), jnp.float64)
@@ -123,23 +123,24 @@ def test_projection_leaves_a_discretely_divergence_free_field() -> None:
 
 
 def test_gradient_matches_finite_differences() -> None:
-    static, params = PROJECTION.compile(_cavity(8, 0.05, 0.5))
+    scheme = Projection.from_case(_cavity(8, 0.05, 0.5))
+    static, start = scheme.grid, scheme.init(jnp.zeros((2, 8, 8)))
 
     @jax.jit
     def energy(re, u0):
-        pde = params.pde.__class__(re=re)
-        u, v = u0, params.v0
+        pde = scheme.pde.__class__(re=re)
+        u, v = u0, start["v"]
 
         def body(carry, _):
-            return step(static, pde, *carry), None
+            return step(static, pde, *carry, scheme.time.dt), None
 
         (u, v), _ = jax.lax.scan(body, (u, v), None, length=10)
         return 0.5 * (jnp.sum(u**2) + jnp.sum(v**2))
 
-    re = params.pde.re
+    re = scheme.pde.re
     # Start from a divergence-free, nonzero field so convection matters.
-    direction_u = jax.random.normal(jax.random.key(1), params.u0.shape, jnp.float64)
-    u0, _ = project(static, direction_u, params.v0)
+    direction_u = jax.random.normal(jax.random.key(1), start["u"].shape, jnp.float64)
+    u0, _ = project(static, direction_u, start["v"])
     grad_re, grad_u = jax.jit(jax.grad(energy, argnums=(0, 1)))(re, u0)
     eps = 1e-3
     fd_re = (energy(re + eps, u0) - energy(re - eps, u0)) / (2 * eps)
@@ -151,14 +152,15 @@ def test_gradient_matches_finite_differences() -> None:
 
 def test_unstable_dt_is_a_case_error_naming_time_dt() -> None:
     with pytest.raises(CaseError, match=r"^time\.dt: 0\.02 exceeds the stable step 0\.004889 "):
-        PROJECTION.compile(_cavity(64, 0.02, 0.2))
+        Projection.from_case(_cavity(64, 0.02, 0.2))
 
 
 @pytest.mark.parametrize("name", ["lid-driven-cavity", "channel"])
 def test_built_in_cases_have_a_stable_dt(name: str) -> None:
     case = get(name)
-    static, params = PROJECTION.compile(case)
-    assert static.n == case.grid.n and params.u0.shape == (case.grid.n[0] + 1, case.grid.n[1])
+    scheme = Projection.from_case(case)
+    state = scheme.init(jnp.zeros((2, *case.grid.n), jnp.float32))
+    assert scheme.grid.n == case.grid.n and state["u"].shape == (case.grid.n[0] + 1, case.grid.n[1])
 
 
 def test_float32_steady_tolerance_below_rounding_is_a_case_error() -> None:
@@ -186,3 +188,26 @@ def test_run_case_writes_the_steady_state_and_its_residual(tmp_path, capfd: pyte
     after = fields.time >= steady_time
     assert 1 < after.sum() < len(fields.time)
     np.testing.assert_array_equal(fields["velocity"][0, after], fields["velocity"][0, -1:].repeat(after.sum(), 0))
+
+
+def test_gradient_through_the_simulation_matches_finite_differences() -> None:
+    # The user path: solvers.simulation of a cavity case, d/d(re) and d/d(initial velocity).
+    import equinox as eqx
+
+    from solvers import simulation
+
+    sim = simulation(_cavity(8, 0.05, 0.5).with_updates({"solver.steady_tol": 0.0}))
+    weights = jax.random.normal(jax.random.key(3), (8, 8, 2), jnp.float64)
+
+    def loss(re, u0):
+        return jnp.sum(weights * eqx.tree_at(lambda s: (s.pde.re, s.u0), sim, (re, u0))()["velocity"][-1])
+
+    re, u0 = sim.pde.re, sim.u0 + 0.1 * jax.random.normal(jax.random.key(4), sim.u0.shape, jnp.float64)
+    grad_re, grad_u0 = jax.grad(loss, argnums=(0, 1))(re, u0)
+    eps = 1e-3
+    fd_re = (loss(re + eps, u0) - loss(re - eps, u0)) / (2 * eps)
+    np.testing.assert_allclose(grad_re, fd_re, rtol=1e-6)
+    tangent = jax.random.normal(jax.random.key(5), u0.shape, jnp.float64)
+    fd_u0 = (loss(re, u0 + 1e-6 * tangent) - loss(re, u0 - 1e-6 * tangent)) / 2e-6
+    np.testing.assert_allclose(jnp.sum(grad_u0 * tangent), fd_u0, rtol=1e-6)
+    assert abs(float(fd_re)) > 1e-6  # the viscosity matters over these steps
