@@ -143,8 +143,12 @@ def polynomial_library(
                 function = sympy.sympify(function, locals=local)
             except (sympy.SympifyError, SyntaxError, TypeError) as error:
                 raise ValueError(f"extra function {label!r}: sympy cannot parse {function!r}") from error
+        function = sympy.sympify(function)
+        # A user's sympy.Symbol("u", positive=True) is another symbol than the
+        # plain input u: match inputs by name so the term depends on the input.
+        function = function.subs({s: local[s.name] for s in function.free_symbols if s.name in local})
         names.append(str(label))
-        expressions.append(sympy.sympify(function))
+        expressions.append(function)
     return Library(inputs=inputs, names=tuple(names), expressions=tuple(expressions))
 
 

@@ -502,7 +502,8 @@ class Formula:
         coefficients = np.asarray(self.coefficients, dtype=np.float64)
 
         def formula(inputs: JaxInputs) -> Any:
-            dtype = jnp.result_type(*_jax_columns(self.inputs, inputs))
+            # Python's float is weakly typed: float32 inputs stay float32, integer inputs get the default float.
+            dtype = jnp.result_type(float, *_jax_columns(self.inputs, inputs))
             return parametric(inputs, jnp.asarray(coefficients, dtype=dtype))
 
         return formula
