@@ -98,6 +98,13 @@ class SparseRegressionConfig:
             out of the fit, drawn with ``numpy.random.default_rng(seed)``.
         correlation_limit, condition_limit: the collinearity warning's limits
             (see :func:`collinearity_findings`).
+        effective_samples: the number of independent measurements behind the
+            samples, used as n in the information criterion (None: the number of
+            samples). Samples of a smooth surrogate (a network, a spline) fitted
+            to N measurements carry about N measurements' worth of evidence
+            however densely they are drawn; counting each as independent makes
+            the likelihood term overstate every small RSS drop, and the surrogate's
+            own smooth bias then buys spurious terms.
     """
 
     criterion: Criterion = "bic"
@@ -109,6 +116,7 @@ class SparseRegressionConfig:
     seed: int = 0
     correlation_limit: float = 0.99
     condition_limit: float = 1e8
+    effective_samples: int | None = None
 
     def __post_init__(self) -> None:
         if self.criterion not in CRITERIA:
@@ -127,6 +135,10 @@ class SparseRegressionConfig:
             raise ValueError(f"correlation_limit must lie in (0, 1), got {self.correlation_limit!r}")
         if not self.condition_limit > 1:
             raise ValueError(f"condition_limit must be > 1, got {self.condition_limit!r}")
+        if self.effective_samples is not None and (
+            isinstance(self.effective_samples, bool) or not isinstance(self.effective_samples, int) or self.effective_samples < 2
+        ):
+            raise ValueError(f"effective_samples must be None or an integer >= 2, got {self.effective_samples!r}")
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -216,7 +228,7 @@ def stlsq(
 # --------------------------------------------------------------------------- criteria and the path
 
 
-def information_criterion(kind: str, rss: float, n: int, k: int) -> float:
+def information_criterion(kind: str, rss: float, n: int, k: int, samples: int | None = None) -> float:
     """AIC, AICc or BIC of a Gaussian model with residual sum of squares ``rss``.
 
     The log-likelihood at the maximum-likelihood variance ``rss / n`` is
@@ -225,10 +237,16 @@ def information_criterion(kind: str, rss: float, n: int, k: int) -> float:
     no choice by AIC or BIC and makes AICc's correction the textbook one).
     AIC = -2 log L + 2k; AICc = AIC + 2k(k+1)/(n-k-1) (Hurvich & Tsai 1989);
     BIC = -2 log L + k log n (Schwarz 1978).
+
+    ``samples``, when given, is the number of residuals summed in ``rss`` and
+    ``n`` the number of independent observations they stand for: the variance
+    is then ``rss / samples`` and the likelihood that of ``n`` observations
+    (see ``SparseRegressionConfig.effective_samples``).
     """
     if rss <= 0:
         raise ValueError(f"rss must be > 0 (floor it), got {rss!r}")
-    minus_two_log_likelihood = n * (math.log(2 * math.pi * rss / n) + 1)
+    mean_square = rss / n if samples is None else rss / samples
+    minus_two_log_likelihood = n * (math.log(2 * math.pi * mean_square) + 1)
     if kind == "aic":
         return minus_two_log_likelihood + 2 * k
     if kind == "aicc":
@@ -338,7 +356,8 @@ def threshold_path(
             mse = float(np.mean(np.square(y_test - theta[test_rows] @ coefficients)))
             score = max(mse, config.relative_residual_floor**2 * float(np.mean(np.square(y_test))))
         else:
-            score = information_criterion(config.criterion, max(rss, floor_rss), n_fit, int(support.sum()) + 1)
+            n_eff = n_fit if config.effective_samples is None else config.effective_samples
+            score = information_criterion(config.criterion, max(rss, floor_rss), n_eff, int(support.sum()) + 1, n_fit)
         points.append(
             PathPoint(
                 threshold=float(threshold),

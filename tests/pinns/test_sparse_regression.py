@@ -168,6 +168,18 @@ def test_information_criteria_equal_their_formulas():
     assert information_criterion("aic", 2.0, 10, 3) == pytest.approx(base + 6, rel=1e-15)
     assert information_criterion("aicc", 2.0, 10, 3) == pytest.approx(base + 6 + 24 / 6, rel=1e-15)
     assert information_criterion("bic", 2.0, 10, 3) == pytest.approx(base + 3 * math.log(10), rel=1e-15)
+    # 40 residuals standing for 10 observations: variance 2/40, likelihood and penalty of n = 10.
+    effective = 10 * (math.log(2 * math.pi * 2.0 / 40) + 1) + 3 * math.log(10)
+    assert information_criterion("bic", 2.0, 10, 3, samples=40) == pytest.approx(effective, rel=1e-15)
+
+
+def test_effective_samples_set_the_criterion_n_on_the_path():
+    samples = _lotka_volterra_samples(seed=11, n=200)
+    target = _with_noise(-0.9 * samples["prey"] * samples["predator"], 0.01, 11)
+    config = SparseRegressionConfig(effective_samples=25)
+    point = sparse_regression(polynomial_library(LV_INPUTS, 2), samples, {"f": target}, config).selections[0].path[0]
+    expected = information_criterion("bic", point.rss, 25, len(point.support) + 1, samples=200)
+    assert point.criterion == pytest.approx(expected, rel=1e-14)
 
 
 def test_held_out_selection_is_seeded_and_recovers_the_sparse_model():
