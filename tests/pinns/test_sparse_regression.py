@@ -162,6 +162,18 @@ def test_path_supports_shrink_as_the_threshold_grows_and_the_choice_is_the_crite
     assert [e["term"] for e in document["formula"]["f"]] == ["prey", "predator*prey"]
 
 
+def test_a_target_of_pure_noise_or_zero_is_explained_by_nothing():
+    # The path ends one grid step above the largest coefficient, at the empty
+    # model, so a criterion can say "no hidden term" (50 of 50 noise seeds did).
+    samples = _lotka_volterra_samples(seed=12)
+    library = polynomial_library(LV_INPUTS, 3)
+    noise = np.random.default_rng(12).standard_normal(400)
+    result = sparse_regression(library, samples, {"noise": noise, "zero": np.zeros(400)})
+    assert result.formula_json() == {"noise": [], "zero": []}
+    assert result.formula("zero").expression == 0
+    assert len(result.selections[0].path) == SparseRegressionConfig().n_thresholds + 1
+
+
 def test_information_criteria_equal_their_formulas():
     # rss = 2, n = 10, k = 3: -2 log L = 10 (log(2 pi 0.2) + 1).
     base = 10 * (math.log(2 * math.pi * 0.2) + 1)
