@@ -76,6 +76,13 @@ def test_stlsq_recovers_the_lotka_volterra_interaction_terms_from_exact_samples(
         (entry,) = result.formula_json()[target]
         assert entry["term"] == "predator*prey"
         assert abs(entry["coefficient"] - coefficient) < 1e-10
+    # A grid reaching down to rounding (1e-18 of the largest coefficient) puts
+    # models of 1e-16 spurious terms on the path, with RSS 1e-29 against the true
+    # model's 9e-29: the residual floor must make these tie, and the sparsest win.
+    deep = SparseRegressionConfig(smallest_ratio=1e-18, n_thresholds=60)
+    path_result = sparse_regression(library, samples, {"prey": -0.9 * interaction}, deep)
+    assert max(len(p.support) for p in path_result.selections[0].path) == len(library)
+    assert path_result.formula("prey").terms == ("predator*prey",)
     # STLSQ alone at one threshold, both targets at once as columns of y.
     theta = library.evaluate(samples)
     coefficients, support = stlsq(theta, np.stack([-0.9 * interaction, 1.8 * interaction], axis=1), 0.1)
