@@ -81,8 +81,14 @@ def test_stlsq_recovers_the_lotka_volterra_interaction_terms_from_exact_samples(
     # model's 9e-29: the residual floor must make these tie, and the sparsest win.
     deep = SparseRegressionConfig(smallest_ratio=1e-18, n_thresholds=60)
     path_result = sparse_regression(library, samples, {"prey": -0.9 * interaction}, deep)
-    assert max(len(p.support) for p in path_result.selections[0].path) == len(library)
+    path = path_result.selections[0].path
+    assert max(len(p.support) for p in path) == len(library)
     assert path_result.formula("prey").terms == ("predator*prey",)
+    floor = (1e-10 * np.linalg.norm(0.9 * interaction)) ** 2
+    exact = [p for p in path if "predator*prey" in p.support]
+    assert all(p.rss < floor for p in exact)
+    for p in exact:
+        assert p.criterion == pytest.approx(information_criterion("bic", floor, 400, len(p.support) + 1), rel=1e-14)
     # STLSQ alone at one threshold, both targets at once as columns of y.
     theta = library.evaluate(samples)
     coefficients, support = stlsq(theta, np.stack([-0.9 * interaction, 1.8 * interaction], axis=1), 0.1)
