@@ -57,7 +57,8 @@ class _Read:
 
 def _arrays(grid: vtkDataObject) -> dict[str, np.ndarray]:
     points = grid.GetPointData()
-    return {points.GetArrayName(i): vtk_to_numpy(points.GetArray(i)) for i in range(points.GetNumberOfArrays())}
+    # Copies: the reader reuses the arrays' memory at its next update.
+    return {points.GetArrayName(i): vtk_to_numpy(points.GetArray(i)).copy() for i in range(points.GetNumberOfArrays())}
 
 
 def _axes(grid: vtkRectilinearGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
