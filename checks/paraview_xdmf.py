@@ -10,7 +10,8 @@ rectangular grids, an ensemble of three ks-random trajectories), writes their si
 ``phys export``, and for each reader (Xdmf3ReaderS, Xdmf3ReaderT: ParaView's default; XDMFReader:
 the legacy one) runs itself under ``xvfb-run -a pvpython`` to dump what the reader returns at
 every time. It then checks the times, the extent ParaView reports, the number of grids (one per
-trajectory) and every array against h5py, prints one table row per file and reader, and exits 1
+trajectory) and every array against h5py, and for a single grid a screenshot (a plane must
+cover a good part of the view, a line must span it); it prints one table row per file and reader and exits 1
 if anything differs. (``--force-offscreen-rendering`` crashes Debian's pvpython: hence xvfb-run.)
 """
 
@@ -71,7 +72,32 @@ def _dump(xdmf: str, reader_name: str, out: str) -> None:
                 # A copy: the reader reuses the array's memory at the next time.
                 key = f"array{_SEP}{index}{_SEP}{block}{_SEP}{points.GetArrayName(a)}"
                 dump[key] = vtk_to_numpy(points.GetArray(a)).copy()
+    if "whole_extent" in dump:
+        dump["drawn"] = np.array(_drawn(reader, out + ".png"))
     np.savez(out, **dump)
+
+
+def _drawn(reader, png: str) -> tuple[float, float]:  # noqa: ANN001 (a ParaView proxy)
+    """Share of a screenshot's pixels the grid covers (0.4 for a plane) and its longest side's share of the view."""
+    from paraview import simple
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkIOImage import vtkPNGReader
+
+    view = simple.GetActiveViewOrCreate("RenderView")
+    view.ViewSize = [400, 340]
+    simple.Show(reader, view)
+    view.ResetCamera()
+    simple.SaveScreenshot(png, view)
+    simple.Delete(view)  # left to interpreter exit, its teardown fails with GLXBadContext under xvfb
+    image = vtkPNGReader()
+    image.SetFileName(png)
+    image.Update()
+    width, height, _ = image.GetOutput().GetDimensions()
+    pixels = vtk_to_numpy(image.GetOutput().GetPointData().GetScalars())[:, :3].reshape(height, width, 3)
+    covered = np.any(pixels != pixels[0, 0], axis=-1)  # a corner pixel is background
+    rows, columns = np.nonzero(covered)
+    side = max(np.ptp(rows) / height, np.ptp(columns) / width) if len(rows) else 0.0
+    return float(covered.mean()), float(side)
 
 
 def _leaves(data):  # noqa: ANN001, ANN202 (vtk objects)
@@ -117,6 +143,11 @@ def _compare(h5: Path, dump: Path) -> str:
         problems.append(f"times {got['times'].tolist()} != {times.tolist()}")
     if "whole_extent" in got.files and _ints(got["whole_extent"]) != extent:
         problems.append(f"whole extent {_ints(got['whole_extent'])} != {extent}")
+    # A plane covers much of the view; a line spans it. (ParaView fits the camera to the data.)
+    drawn = got["drawn"].tolist() if "drawn" in got.files else None
+    flat_axes = sum(extent[2 * axis + 1] == 0 for axis in range(3))
+    if drawn is not None and ((flat_axes == 1 and drawn[0] < 0.05) or (flat_axes == 2 and drawn[1] < 0.5)):
+        problems.append(f"drawn on {drawn[0]:.1%} of the view, {drawn[1]:.0%} across: not the grid's shape")
     checked = 0
     for index in range(min(len(times), len(got["times"]))):
         if _ints(got[f"extent{_SEP}{index}"]) != extent:
@@ -139,6 +170,7 @@ def _compare(h5: Path, dump: Path) -> str:
     return (
         f"ok: {len(times)} times x {len(trajectories)} grid(s) x {fields} array(s) = {checked} arrays equal "
         f"to h5py's; extent {extent}"
+        + (f"; drawn on {drawn[0]:.1%} of the view, {drawn[1]:.0%} across" if drawn is not None else "")
     )
 
 
