@@ -170,7 +170,7 @@ def _check_inputs(paths: Sequence[Path]) -> list[int]:
         if stems.count(stem) > 1:
             raise ValueError(f"two inputs are named {stem}.h5; the split folders need distinct file names")
     sizes: list[int] = []
-    first: tuple[object, ...] | None = None
+    first: _Kind | None = None
     for path in paths:
         problems = validate(path)
         if problems:
@@ -179,30 +179,34 @@ def _check_inputs(paths: Sequence[Path]) -> list[int]:
         with open_h5(path) as file:
             kind = _kind(file)
             if file["dimensions/time"].shape[0] < 2:
-                raise ValueError(f"{path}: one saved time; The Well's windows and time differences need two or more")
+                raise ValueError(f"{path}: has one saved time; The Well's windows and time differences need two or more")
             sizes.append(int(file.attrs["n_trajectories"]))
         if first is None:
             first = kind
         elif kind != first:
             raise ValueError(
-                f"{path}: holds {_describe(kind)}, but {paths[0]} holds {_describe(first)}; "
+                f"{path}: holds {kind}, but {paths[0]} holds {first}; "
                 "one Well dataset holds one kind of data"
             )
     return sizes
 
 
-def _kind(file: h5py.File) -> tuple[object, ...]:
+class _Kind(NamedTuple):
     """What The Well requires to be alike across a dataset's files: name, grid and fields."""
+
+    name: str
+    grid: dict[str, int]
+    fields: tuple[tuple[str, int], ...]
+
+    def __str__(self) -> str:
+        return f"'{self.name}' on grid {self.grid} with fields {[field for field, _ in self.fields]}"
+
+
+def _kind(file: h5py.File) -> _Kind:
     dims = file["dimensions"]
-    axes = tuple(names(dims.attrs, "spatial_dims"))
-    grid = tuple(int(dims[axis].shape[0]) for axis in axes)
+    grid = {axis: int(dims[axis].shape[0]) for axis in names(dims.attrs, "spatial_dims")}
     fields = tuple(sorted((name, order) for name, (order, _) in field_datasets(file).items()))
-    return str(to_python(file.attrs["dataset_name"])), axes, grid, fields
-
-
-def _describe(kind: tuple[object, ...]) -> str:
-    name, axes, grid, fields = kind
-    return f"'{name}' on grid {dict(zip(axes, grid))} with fields {[field for field, _ in fields]}"  # type: ignore[call-overload]
+    return _Kind(str(to_python(file.attrs["dataset_name"])), grid, fields)
 
 
 # -- writing ---------------------------------------------------------------------
@@ -374,7 +378,9 @@ def _yaml(stats: Mapping[str, Mapping[str, object]]) -> str:
 def _yaml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_yaml_value(item) for item in value) + "]"
-    return _yaml_float(float(value))  # type: ignore[arg-type]
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"stats.yaml holds numbers and lists of numbers, not {type(value).__name__}")
+    return _yaml_float(float(value))
 
 
 def _yaml_float(value: float) -> str:
