@@ -415,14 +415,28 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from phys.io import write_xdmf
+    from phys.io.well import DEFAULT_SPLIT, export_well, parse_split
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"file not found: {path}")
+    for name in args.files:
+        if not Path(name).is_file():
+            raise UsageError(f"file not found: {name}")
     try:
-        print(f"wrote {write_xdmf(path)}")
-    except ValueError as error:  # a file XDMF cannot describe: one line, not a traceback
+        if args.well is None:
+            if args.name is not None or args.split is not None:
+                raise UsageError("--name and --split go with --well ROOT")
+            for name in args.files:  # each sidecar is complete before the next file is looked at
+                print(f"wrote {write_xdmf(name)}")
+            return 0
+        if not args.name:
+            raise UsageError("--well needs --name NAME, the dataset's folder under ROOT")
+        split = parse_split(args.split) if args.split is not None else DEFAULT_SPLIT
+        result = export_well(args.files, args.well, args.name, split)
+    except ValueError as error:  # a file or split the export cannot take: one line, not a traceback
         raise UsageError(str(error)) from None
+    counts = ", ".join(f"{name} {n} ({len(result.files[name])} files)" for name, n in result.trajectories.items())
+    print(f"wrote {result.path}: trajectories per split: {counts}; stats.yaml from train")
+    if result.n_spatial_dims == 0:
+        print("note: these fields have no space axes; load them with WellDataset(..., return_grid=False)")
     return 0
 
 
@@ -502,8 +516,19 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--field")
     plot.set_defaults(func=_cmd_plot)
 
-    export = sub.add_parser("export", help="write an XDMF sidecar so ParaView opens an HDF5 output")
-    export.add_argument("file")
+    export = sub.add_parser(
+        "export",
+        help="write XDMF sidecars so ParaView opens HDF5 outputs, or The Well's dataset layout (--well)",
+        description="Without --well: FILE.xdmf next to each FILE, for ParaView's XDMF readers. With --well ROOT "
+        "--name NAME: ROOT/NAME/data/{train,valid,test}/*.h5 and ROOT/NAME/stats.yaml for the_well.data.WellDataset; "
+        "the trajectories of the FILEs, in the order given, are cut into consecutive runs by the split's fractions "
+        "(docs/readers.md).",
+    )
+    export.add_argument("files", nargs="+", metavar="FILE")
+    export.add_argument("--well", metavar="ROOT", help="write The Well's layout under ROOT (a new ROOT/NAME)")
+    export.add_argument("--name", help="with --well: the dataset's folder name under ROOT")
+    export.add_argument("--split", metavar="train=F,valid=F,test=F",
+                        help="with --well: fractions of the trajectories per split (default train=0.8,valid=0.1,test=0.1)")
     export.set_defaults(func=_cmd_export)
     return parser
 

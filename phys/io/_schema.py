@@ -34,6 +34,17 @@ WELL_BC_TYPES = {
     "wall": "wall",
     "inflow-outflow": "open",
 }
+
+
+def well_bc_type(name: str) -> str:
+    """The ``bc_type`` attribute as The Well spells it: ``PERIODIC``, ``WALL``, ``OPEN``.
+
+    The Well's formatting checker and its ``BoundaryCondition`` enum want the
+    upper-case names; the group names (``x_periodic``) stay lower-case as in
+    The Well's own files. Files written before this spelling hold ``periodic``:
+    readers compare ``bc_type`` case-insensitively, so old and new files read alike.
+    """
+    return name.upper()
 # The per-trajectory seed is provenance, not a physical input: it is stored in
 # `scalars` but left out of its `field_names`, so The Well's loaders do not
 # feed it to a model as a constant.

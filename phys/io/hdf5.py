@@ -11,7 +11,7 @@ Layout (``B`` trajectories, ``T`` saved times, ``n`` points per axis, ``D`` axes
     /                       Well attrs + provenance (case_json, case_sha256, ...)
     /dimensions/time        float32 [T]
     /dimensions/x, y, z     float32 [n_i]
-    /boundary_conditions/<axis>_<periodic|wall|open>   mask, values, kind, lower, upper
+    /boundary_conditions/<axis>_<periodic|wall|open>   mask, values, kind, lower, upper; bc_type PERIODIC|WALL|OPEN
     /scalars/<parameter>    float32 [] or [B] (sample_varying); /scalars/seed int64 [B]
     /t0_fields/<name>       float32 [B, T, *n]
     /t1_fields/<name>       float32 [B, T, *n, D]
@@ -46,6 +46,7 @@ from phys.io._schema import (
     strings,
     tmp_path,
     to_python,
+    well_bc_type,
     written_steps,
 )
 from phys.io._validate import validate
@@ -327,7 +328,7 @@ def _write_boundary_conditions(
         sub = group.create_group(f"{axis}_{well_type}")
         sub.attrs["associated_dims"] = strings([axis])
         sub.attrs["associated_fields"] = strings([])
-        sub.attrs["bc_type"] = well_type
+        sub.attrs["bc_type"] = well_bc_type(well_type)
         sub.attrs["kind"] = bc.kind
         sub.attrs["lower"] = bc.lower
         sub.attrs["upper"] = bc.upper

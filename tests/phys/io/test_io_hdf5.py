@@ -54,7 +54,7 @@ def test_finished_file_is_valid_and_carries_every_attribute(finished_run, case: 
 
         bc = file["boundary_conditions/x_periodic"]
         assert list(bc.attrs["associated_dims"]) == ["x"] and len(bc.attrs["associated_fields"]) == 0
-        assert (bc.attrs["bc_type"], bc.attrs["kind"]) == ("periodic", "periodic")
+        assert (bc.attrs["bc_type"], bc.attrs["kind"]) == ("PERIODIC", "periodic")
         assert (bc.attrs["lower"], bc.attrs["upper"]) == (0.0, 0.0)
         assert not bc.attrs["sample_varying"] and not bc.attrs["time_varying"]
         assert np.flatnonzero(bc["mask"][()]).tolist() == [0, 15]
