@@ -60,7 +60,7 @@ def measure(args: argparse.Namespace) -> dict:
     import jax
 
     import cases
-    from solvers.ensemble import Ensemble, solve_ensemble
+    from solvers import Ensemble, solve_ensemble
 
     base = cases.get(args.case)
     dims = len(base.grid.n)
