@@ -166,6 +166,23 @@ def allen_cahn(coords: Coords, lengths: tuple[float, ...], key: PRNGKeyArray, *,
     return x * x * jnp.cos(wavenumber * x)
 
 
+@family("gaussian")
+def gaussian(
+    coords: Coords, lengths: tuple[float, ...], key: PRNGKeyArray, *, amplitude: float = 1.0, centre: float = 0.0,
+    width: float = 1.0,
+) -> Array:
+    """u0 = amplitude exp(-(x - centre)^2 / (2 width^2)) along the first axis.
+
+    Parameters:
+        amplitude: peak value
+        centre: position of the peak
+        width: standard deviation of the bump
+    """
+    if not width > 0:
+        raise CaseError("ic.params.width", f"must be positive, got {width}")
+    return amplitude * jnp.exp(-0.5 * ((coords[0] - centre) / width) ** 2)
+
+
 @family("uniform")
 def uniform(coords: Coords, lengths: tuple[float, ...], key: PRNGKeyArray, *, value: float = 0.0) -> Array:
     """u0 = value everywhere, every field (value 0: a fluid at rest).

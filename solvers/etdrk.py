@@ -28,7 +28,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Complex, Float, Int
 
 from phys.case import Case
-from phys.pdes._base import AbstractPDE
+from phys.pdes._base import AbstractPDE, Derivatives
 from solvers._loops import checkpointed_loop
 from solvers.scheme import NO_BAD_STEP, AbstractScheme, State, TimeAxis
 from solvers.spectral import (
@@ -255,6 +255,9 @@ class Spectral(AbstractScheme):
 
     def observe(self, state: State) -> dict[str, Array]:
         return spectral_outputs(self.grid, self.pde, state["u_hat"])
+
+    def derivatives(self, state: State) -> Derivatives:
+        return spectral_derivatives(self.grid, state["u_hat"])
 
     def finite(self, state: State) -> Bool[Array, ""]:
         return jnp.isfinite(jnp.sum(jnp.abs(state["u_hat"]) ** 2))

@@ -39,7 +39,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from phys.case import Case, CaseError
-from phys.pdes._base import AbstractPDE, MultiIndex, Terms
+from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex, Terms
 from solvers.scheme import AbstractScheme, State, TimeAxis
 
 __all__ = ["FiniteDifference", "IMEX_TABLEAUS", "Line"]
@@ -359,4 +359,7 @@ class FiniteDifference(AbstractScheme):
         return {"u": jnp.zeros_like(state["u"]).at[:, line.unknowns].set(rate)}
 
     def observe(self, state: State) -> dict[str, Array]:
-        return self.pde.outputs(_FiniteDifferenceDerivatives(self.line, state["u"], self.boundary))
+        return self.pde.outputs(self.derivatives(state))
+
+    def derivatives(self, state: State) -> Derivatives:
+        return _FiniteDifferenceDerivatives(self.line, state["u"], self.boundary)

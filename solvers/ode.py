@@ -23,7 +23,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from phys.case import Case
-from phys.pdes._base import AbstractPDE, MultiIndex
+from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex
 from solvers.scheme import AbstractScheme, State, TimeAxis
 
 __all__ = ["Ode", "vector_field"]
@@ -159,7 +159,10 @@ class Ode(AbstractScheme):
         return {"y": vector_field(self.pde, self.names, state["y"])}
 
     def observe(self, state: State) -> dict[str, Array]:
-        return self.pde.outputs(_Point(self.names, state["y"]))
+        return self.pde.outputs(self.derivatives(state))
+
+    def derivatives(self, state: State) -> Derivatives:
+        return _Point(self.names, state["y"])
 
     def failure_hint(self) -> str:
         # Steps here are save intervals with adaptive substeps: dt is not the knob.

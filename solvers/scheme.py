@@ -38,7 +38,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from phys.case import Case, CaseError
-from phys.pdes._base import AbstractPDE
+from phys.pdes._base import AbstractPDE, Derivatives
 
 __all__ = ["AbstractScheme", "NO_BAD_STEP", "SCHEMES", "State", "TimeAxis", "check_dtype", "scheme_for", "scheme_class"]
 
@@ -135,6 +135,15 @@ class AbstractScheme(eqx.Module):
         """The output fields: ``[*n]`` scalars, ``[*n, d]`` vectors, ``[*n, d, d]`` tensors."""
 
     # -- defaults ----------------------------------------------------------------
+
+    def derivatives(self, state: State) -> Derivatives:
+        """The evaluator this scheme hands its PDE (``d(field, alpha)`` on its grid) at ``state``.
+
+        What the scheme computes the PDE's terms from: spectral derivatives,
+        finite differences, or the point values of an ODE. Hidden-term
+        discovery reads a network's inputs (fields and their derivatives) with it.
+        """
+        raise NotImplementedError(f"the {type(self).__name__} scheme does not expose its derivatives")
 
     def output_orders(self) -> dict[str, int]:
         """Output field names and their tensor order (0 scalar, 1 vector, 2 tensor)."""

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any, ClassVar, Mapping, Protocol
 
 import equinox as eqx
@@ -101,8 +102,10 @@ def _to_array(value: Any) -> Array:
 
 
 def _looks_like_array(annotation: Any) -> bool:
+    """``Float[Array, ""]``, ``Array``, ``float``...: an annotation a scalar parameter may carry."""
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", repr(annotation))
-    return "Array" in text or text in ("float", "int")
+    text = text.removeprefix("jaxtyping.").removeprefix("jax.")
+    return text in ("Array", "float", "int") or re.match(r"^(Float|Real|Inexact|Shaped|Num)\[", text) is not None
 
 
 # Class attributes of the contract, never parameters.

@@ -72,7 +72,7 @@ BAD = [
     (["run", "ks", "--set", "t_end=-5"], "phys: error: time.t_end: must be after t0 = 0.0, got -5.0"),
     (
         ["run", "ks", "--set", "nu=0.1"],
-        "phys: error: --set nu: unknown key; allowed: n, dt, t0, t_end, save_dt, length, origin, dtype, seed, order, dealias, "
+        "phys: error: --set nu: unknown key; allowed: n, dt, t0, t_end, save_dt, length, origin, dtype, seed, order, dealias, phi, "
         "contour_points, cfl, a, b, c, a top-level field such as bcs, or a dotted path such as time.dt",
     ),
     (

@@ -1,0 +1,593 @@
+"""Hidden-term discovery: a known PDE, sparse noisy measurements, the missing terms as a formula.
+
+The user knows part of the equation (the case's PDE, built in or their own
+class) and has measurements of the full system (an HDF5 file of our schema).
+A network ``H`` is added to the right-hand side of the ``hidden`` fields
+(:mod:`pinns.hidden`) and fitted to the measurements; then it is turned into a
+formula:
+
+1. **Fit** the network. The solver route (universal differential equations,
+   Rackauckas et al. 2020): ``H`` inside the differentiable solver's
+   right-hand side, the trajectory from the data's initial state fitted to
+   the measurements through :func:`solvers.simulation` (diffrax's adjoint for
+   ODEs, checkpointed rollouts for PDEs).
+2. **Sample** ``H`` where the data lives: its inputs (the fields and their
+   space derivatives up to ``derivatives``) along the fitted trajectory, at
+   the measured times.
+3. **Regress**: a sympy library (monomials up to ``degree`` plus named extra
+   functions) and sequentially thresholded least squares along a threshold
+   path (:mod:`pinns.sparse_regression`), with its collinearity warning.
+4. **Choose and refine through the solver**: every distinct support on the
+   path is refitted to the measurements through the solver (its coefficients
+   by L-BFGS, the other hidden fields' networks held), and the support is
+   chosen by BIC on that data misfit, ``n log(RSS / n) + k log n``. BIC on
+   the network's samples alone cannot tell terms apart that agree along the
+   one trajectory the data covers (prey and prey x predator on a short
+   Lotka-Volterra arc are 0.999 correlated); on the data, a term that does
+   not lower the misfit beyond the noise costs ``log n`` and is dropped.
+   Then all hidden fields' formulas are refitted together.
+5. **Validate**: the completed equation, formula in place of the network,
+   re-solved by the numerical solver from the data's initial state; its
+   error against all the data.
+
+:func:`discover` runs it and writes ``formula.json``, ``formula.txt``,
+``metrics.json`` and ``discovery.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import sympy
+
+from phys.case import Case, CaseError
+from pinns._library import Library, polynomial_library
+from pinns.hidden import HiddenNetwork, hidden_inputs, input_names, with_hidden_term
+from pinns.sparse_regression import CollinearityWarning, Formula, SparseRegressionConfig, information_criterion, sparse_regression
+
+__all__ = ["DiscoveryConfig", "Observations", "discover", "load_observations"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscoveryConfig:
+    """Every setting of a discovery run; ``--set`` on ``phys discover`` reaches each by name.
+
+    Attributes:
+        hidden: fields whose right-hand side gets the hidden term.
+        derivatives: highest order of the space derivatives among the network's inputs (PDEs).
+        degree: highest total degree of the library's monomials.
+        constant: whether the library holds the constant 1.
+        extra: named extra library functions, ``(("sin_u", "sin(u)"), ...)``, in sympy syntax over the inputs.
+        route: ``"solver"`` (the network inside the numerical solver's right-hand side) or ``"pinn"``.
+        n_data: measured times used, evenly spaced, the first included (None: all).
+        n_points: grid points measured after the first time, evenly spaced (PDEs; None: all).
+        noise: Gaussian noise added to the measurements, as a fraction of each field's mean absolute value.
+        seed: seeds the noise, the network's initial weights and the sample splits.
+        width, depth: the hidden network's hidden layers.
+        steps, learning_rate, decay_steps, decay_rate: Adam on the network (exponential decay).
+        refine_steps: L-BFGS iterations when refitting a formula's coefficients through the solver.
+        criterion: information criterion of the choice along the path (``bic`` or ``aic``).
+        ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
+    """
+
+    hidden: tuple[str, ...]
+    derivatives: int = 0
+    degree: int = 2
+    constant: bool = True
+    extra: tuple[tuple[str, str], ...] = ()
+    route: Literal["solver", "pinn"] = "solver"
+    n_data: int | None = None
+    n_points: int | None = None
+    noise: float = 0.0
+    seed: int = 0
+    width: int = 16
+    depth: int = 2
+    steps: int = 2000
+    learning_rate: float = 1e-2
+    decay_steps: int = 500
+    decay_rate: float = 0.5
+    refine_steps: int = 60
+    criterion: Literal["bic", "aic"] = "bic"
+    ridge: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.hidden:
+            raise CaseError("hidden", "name at least one field to add the hidden term to")
+        for name in ("derivatives", "degree", "steps", "refine_steps", "width", "depth", "decay_steps", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name in ("width", "depth", "decay_steps") else 0):
+                raise CaseError(name, f"must be a non-negative integer, got {value!r}")
+        for name in ("n_data", "n_points"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+                raise CaseError(name, f"must be an integer of at least 2, got {value!r}")
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise CaseError("noise", f"must be zero or positive, got {self.noise!r}")
+        if self.route not in ("solver", "pinn"):
+            raise CaseError("route", f"must be 'solver' or 'pinn', got {self.route!r}")
+        if self.criterion not in ("bic", "aic"):
+            raise CaseError("criterion", f"must be 'bic' or 'aic', got {self.criterion!r}")
+        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.ridge >= 0):
+            raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# -- measurements ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Observations:
+    """The measurements a run fits: thinned and noised, and the clean file they came from.
+
+    ``times`` index the case's saved times; ``points`` the flattened grid
+    (None: every point; the first time is always measured everywhere, as the
+    solver starts from it). ``values[k]`` is ``[fields, points]`` (or
+    ``[fields]`` without space) at ``times[k]``.
+    """
+
+    times: np.ndarray
+    points: np.ndarray | None
+    values: np.ndarray
+    initial: np.ndarray  # [fields, *n], noised like the rest
+    clean: np.ndarray  # [T, fields, *n], all of the file
+    scale: np.ndarray  # [fields]: each field's mean absolute value (noise and loss weights are relative to it)
+
+    @property
+    def count(self) -> int:
+        return int(self.values.size)
+
+
+def load_observations(path: str | Path, case: Case, config: DiscoveryConfig, coords: tuple[np.ndarray, ...]) -> Observations:
+    """Measurements of the case's fields from ``path``; ``CaseError`` (one line) if the file does not fit the case."""
+    from phys.io import read
+
+    path = Path(path)
+    if not path.is_file():
+        raise CaseError("data", f"no such file: {path}")
+    try:
+        fields = read(path)
+    except (OSError, ValueError, KeyError) as error:
+        raise CaseError("data", f"{path} is not a complete physax HDF5 file: {error}") from None
+    missing = [name for name in case.fields if name not in fields.values]
+    if missing:
+        raise CaseError("data", f"{path} has fields {', '.join(sorted(fields.values))}; the case needs {', '.join(case.fields)}")
+    if fields.n_trajectories != 1:
+        raise CaseError("data", f"{path} holds {fields.n_trajectories} trajectories; discovery fits one")
+    _check_grid(path, fields, coords)
+    times = case.time.t0 + case.time.save_dt * np.arange(case.time.n_saves)
+    if len(fields.time) != len(times) or np.max(np.abs(fields.time - times)) > 1e-4 * max(1.0, float(np.max(np.abs(times)))):
+        raise CaseError(
+            "data",
+            f"{path} is saved at {len(fields.time)} times from {fields.time[0]:g} to {fields.time[-1]:g}; the case saves "
+            f"{len(times)} from {times[0]:g} to {times[-1]:g} (set t_end and save_dt to the file's)",
+        )
+    clean = np.stack([np.asarray(fields[name][0], np.float64) for name in case.fields], axis=1)  # [T, fields, *n]
+    scale = np.mean(np.abs(clean), axis=tuple(i for i in range(clean.ndim) if i != 1))
+    rng = np.random.default_rng(config.seed)
+    noisy = clean + config.noise * scale.reshape(1, -1, *([1] * (clean.ndim - 2))) * rng.normal(size=clean.shape)
+    count = len(times) if config.n_data is None else min(config.n_data, len(times))
+    chosen = np.unique(np.round(np.linspace(0, len(times) - 1, count)).astype(int))
+    flat = noisy.reshape(noisy.shape[0], noisy.shape[1], -1)
+    points = None
+    if config.n_points is not None and case.n_dims > 0:
+        points = np.unique(np.round(np.linspace(0, flat.shape[-1] - 1, min(config.n_points, flat.shape[-1]))).astype(int))
+    values = flat[chosen] if points is None else flat[chosen][..., points]
+    if case.n_dims == 0:
+        values = values[..., 0]
+    return Observations(chosen, points, values, noisy[0], clean, scale)
+
+
+def _check_grid(path: Path, fields: Any, coords: tuple[np.ndarray, ...]) -> None:
+    stored = list(fields.coords.values())
+    if len(stored) != len(coords):
+        raise CaseError("data", f"{path} is {len(stored)}D, the case is {len(coords)}D")
+    for axis, (have, want) in enumerate(zip(stored, coords)):
+        spacing = float(want[1] - want[0]) if len(want) > 1 else 1.0
+        if have.shape != want.shape or np.max(np.abs(have - want)) > 1e-3 * abs(spacing):
+            raise CaseError(
+                "data",
+                f"{path}'s grid along axis {axis} has {have.size} points from {have[0]:g} to {have[-1]:g}; "
+                f"the case's has {want.size} from {want[0]:g} to {want[-1]:g}",
+            )
+
+
+# -- the fitted model -------------------------------------------------------------
+
+
+class _Term(eqx.Module):
+    """The hidden term: per hidden field, the network's output, or the library with coefficients under a mask.
+
+    Every formula is the whole library, ``theta(z) @ (coefficients * mask)``:
+    candidate supports of one field differ only in the mask, an array, so one
+    compilation serves them all.
+    """
+
+    network: Callable[[jax.Array], jax.Array] | None
+    coefficients: tuple[jax.Array, ...]
+    masks: tuple[jax.Array, ...]
+    formulas: tuple[Callable | None, ...] = eqx.field(static=True)
+
+    def __call__(self, z: jax.Array) -> jax.Array:
+        out = self.network(z) if self.network is not None else None
+        parts = zip(self.formulas, self.coefficients, self.masks)
+        return jnp.stack([out[i] if f is None else f(z, c * m) for i, (f, c, m) in enumerate(parts)])
+
+
+def _simulation_with(sim: Any, term: Callable, config: DiscoveryConfig, known: Any) -> Any:
+    return eqx.tree_at(lambda s: s.scheme.pde, sim, with_hidden_term(known, term, config.hidden, config.derivatives))
+
+
+def _predicted(sim: Any, case: Case, obs: Observations) -> tuple[jax.Array, jax.Array]:
+    """The simulation at the measured times and points, ``[times, fields, points]`` like ``obs.values``, and its bad step."""
+    solution = sim()
+    states = jnp.stack([solution[name] for name in case.fields], axis=1)[obs.times]
+    if case.n_dims == 0:
+        return states, solution.bad_step
+    flat = states.reshape(states.shape[0], states.shape[1], -1)
+    return (flat if obs.points is None else flat[..., obs.points]), solution.bad_step
+
+
+def _misfit(sim: Any, case: Case, obs: Observations) -> jax.Array:
+    """Sum of squared residuals at the measurements, each field relative to its scale (the first time excluded: it is the start).
+
+    A candidate whose solve blows up scores infinity, so a line search steps back from it.
+    """
+    scale = jnp.asarray(obs.scale).reshape(1, -1, *([1] * (obs.values.ndim - 2)))
+    predicted, bad = _predicted(sim, case, obs)
+    residual = (predicted - jnp.asarray(obs.values)) / scale
+    value = jnp.sum(jnp.where(jnp.isfinite(residual[1:]), residual[1:], 0.0) ** 2)
+    return jnp.where(bad == -1, value, jnp.inf)
+
+
+def _adam(params: Any, loss: Callable[[Any], jax.Array], config: DiscoveryConfig, steps: int) -> tuple[Any, list[float]]:
+    schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.decay_rate)
+    optimiser = optax.adam(schedule)
+    state = optimiser.init(params)
+
+    @eqx.filter_jit
+    def step(params: Any, state: Any) -> tuple[Any, Any, jax.Array]:
+        value, grads = eqx.filter_value_and_grad(loss)(params)
+        updates, state = optimiser.update(grads, state, params)
+        return eqx.apply_updates(params, updates), state, value
+
+    history = []
+    for index in range(steps):
+        params, state, value = step(params, state)
+        if index % max(1, steps // 20) == 0 or index == steps - 1:
+            history.append(float(value))
+    return params, history
+
+
+# -- samples where the data lives ----------------------------------------------------
+
+
+def _samples(sim: Any, case: Case, obs: Observations, config: DiscoveryConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The network's inputs and outputs along the fitted trajectory at the measured times: ``[N, inputs]``, ``[N, hidden]``."""
+    scheme = sim.scheme
+    solution = sim()
+    states = jnp.stack([solution[name] for name in case.fields], axis=1)[obs.times]
+    n_dims = case.n_dims
+
+    def at(fields: jax.Array) -> tuple[jax.Array, jax.Array]:
+        d = scheme.derivatives(scheme.init(fields))
+        z = hidden_inputs(d, case.fields, n_dims, config.derivatives)
+        flat = z.reshape(-1, z.shape[-1])
+        return flat, jax.vmap(scheme.pde.term)(flat)
+
+    inputs, outputs = jax.vmap(at)(states)
+    inputs, outputs = np.asarray(inputs), np.asarray(outputs)
+    if n_dims == 1 and any(bc.kind != "periodic" for bc in case.bcs):
+        # One-sided differences at the ends, where imposed values hold: not where the term acts.
+        inputs, outputs = inputs[:, 1:-1], outputs[:, 1:-1]
+    return inputs.reshape(-1, inputs.shape[-1]), outputs.reshape(-1, outputs.shape[-1])
+
+
+# -- the run --------------------------------------------------------------------------
+
+
+def library_of(case: Case, config: DiscoveryConfig) -> Library:
+    """The candidate library over the network's inputs; ``CaseError`` if it is empty or an extra function is bad."""
+    names = input_names(case.fields, case.n_dims, config.derivatives)
+    try:
+        library = polynomial_library(names, config.degree, constant=config.constant, extra=dict(config.extra) or None)
+    except ValueError as error:
+        raise CaseError("degree", str(error)) from None
+    return library
+
+
+def _formula(target: str, library: Library, support: tuple[str, ...], coefficients: np.ndarray) -> Formula:
+    index = {term: i for i, term in enumerate(library.terms)}
+    return Formula(
+        target=target,
+        inputs=library.inputs,
+        terms=tuple(support),
+        expressions=tuple(library.expressions[index[t]] for t in support),
+        coefficients=tuple(float(c) for c in coefficients),
+    )
+
+
+def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | Path | None = None) -> dict[str, Any]:
+    """Run the discovery of ``config.hidden``'s hidden terms from the measurements in ``data``; see the module docstring.
+
+    Returns the metrics; with ``out``, writes ``formula.json``, ``formula.txt``,
+    ``metrics.json`` and ``discovery.png`` there.
+    """
+    from solvers import simulation
+
+    start = time.perf_counter()
+    unknown = [field for field in config.hidden if field not in case.fields]
+    if unknown:
+        raise CaseError("hidden", f"'{unknown[0]}' is not a field of PDE '{case.pde.name}'; it has {', '.join(case.fields)}")
+    if config.route == "pinn":
+        raise CaseError("route", "the PINN route is not built yet; use --route solver")
+    library = library_of(case, config)
+    base = simulation(case, throw=False)  # a blow-up while fitting is a bad candidate, not an error
+    known = base.pde
+    obs = load_observations(data, case, config, base.scheme.coords())
+    base = eqx.tree_at(lambda s: s.u0, base, jnp.asarray(obs.initial, base.u0.dtype))
+    n_in = len(library.inputs)
+    network = _network(base, case, obs, config, n_in)
+    none = tuple(jnp.zeros(0, base.u0.dtype) for _ in config.hidden)
+    term = _Term(network, none, none, (None,) * len(config.hidden))
+
+    # 1. Fit the network through the solver.
+    def network_loss(net: Any) -> jax.Array:
+        return _misfit(_simulation_with(base, eqx.tree_at(lambda t: t.network, term, net), config, known), case, obs)
+
+    trainable, frozen = eqx.partition(network, eqx.is_inexact_array)
+    trainable, history = _adam(trainable, lambda p: network_loss(eqx.combine(p, frozen)), config, config.steps)
+    network = eqx.combine(trainable, frozen)
+    term = eqx.tree_at(lambda t: t.network, term, network)
+    fitted = _simulation_with(base, term, config, known)
+
+    # 2-3. Sample and regress along the threshold path.
+    inputs, outputs = _samples(fitted, case, obs, config)
+    samples = {name: inputs[:, i] for i, name in enumerate(library.inputs)}
+    targets = {field: outputs[:, k] for k, field in enumerate(config.hidden)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CollinearityWarning)
+        regression = sparse_regression(library, samples, targets, SparseRegressionConfig(alpha=config.ridge, criterion=config.criterion))
+    collinear = [str(w.message) for w in caught if issubclass(w.category, CollinearityWarning)]
+
+    # 4. Choose each hidden field's support by the criterion on the data misfit, after refitting it through the solver.
+    n = max(1, obs.count - obs.values[0].size)
+    full = _formula("all", library, library.terms, np.zeros(len(library))).parametric()
+    theta = library.evaluate(samples)
+    chosen: dict[str, np.ndarray] = {}
+    paths: dict[str, list[dict[str, Any]]] = {}
+    for k, field in enumerate(config.hidden):
+        refit = _refitter(base, term, k, full, len(library), config, known, case, obs)
+        supports = [tuple(point.support) for point in regression.selections[k].path]
+        rows, best = _choose(library, theta, targets[field], supports, refit, n, config.criterion)
+        paths[field] = rows
+        chosen[field] = best
+
+    # ... then all hidden fields' formulas together, the network gone.
+    together, rss = _refit_all(base, chosen, full, len(library), config, known, case, obs, theta, targets)
+    final = {field: _formula(field, library, tuple(t for t, keep in zip(library.terms, chosen[field]) if keep),
+                             together[k][chosen[field]]) for k, field in enumerate(config.hidden)}
+
+    # 5. Validate: the completed equation re-solved from the data's initial state.
+    completed = _simulation_with(base, _formula_term(final, config, base.u0.dtype), config, known)
+    solution = completed()
+    resolved = np.stack([np.asarray(solution[name]) for name in case.fields], axis=1)
+    rel = float(np.linalg.norm(resolved - obs.clean) / np.linalg.norm(obs.clean))
+    metrics = {
+        "case": case.name,
+        "case_sha256": case.sha256(),
+        "data": str(data),
+        "route": config.route,
+        "config": config.to_json(),
+        "library": list(library.terms),
+        "inputs": list(library.inputs),
+        "formula": {field: f.to_json() for field, f in final.items()},
+        "coefficients_before_refinement": {f.target: f.to_json() for f in regression.formulas},
+        "criterion": config.criterion,
+        "path": paths,
+        "chosen": {field: list(f.terms) for field, f in final.items()},
+        "collinearity": collinear,
+        "fit_history": history,
+        "data_rss_final": rss,
+        "resolve_rel_l2": rel,
+        "measurements": obs.count,
+        "wall_s": time.perf_counter() - start,
+    }
+    if out is not None:
+        _write(Path(out), case, final, metrics, (samples, outputs, library), (resolved, obs))
+    return metrics
+
+
+def _network(base: Any, case: Case, obs: Observations, config: DiscoveryConfig, n_in: int) -> HiddenNetwork:
+    """The hidden network, its input and output statistics from the data (the start's inputs; the measured rates)."""
+    scheme = base.scheme
+    d = scheme.derivatives(scheme.init(base.u0))
+    z = np.asarray(hidden_inputs(d, case.fields, case.n_dims, config.derivatives)).reshape(-1, n_in)
+    shift, spread = z.mean(axis=0), z.std(axis=0)
+    spread = np.where(spread > 0, spread, np.maximum(np.abs(shift), 1.0))
+    dt = case.time.save_dt * max(1, int(np.min(np.diff(obs.times)))) if len(obs.times) > 1 else case.time.save_dt
+    rates = np.abs(np.diff(obs.values, axis=0)) / dt
+    index = [case.fields.index(field) for field in config.hidden]
+    scale = np.maximum(np.mean(rates, axis=(0, *range(2, rates.ndim)))[index], 1e-6)
+    return HiddenNetwork(n_in, len(config.hidden), jax.random.key(config.seed), width=config.width, depth=config.depth,
+                         shift=shift, spread=spread, scale=scale, dtype=base.u0.dtype)
+
+
+def _formula_term(formulas: Mapping[str, Formula], config: DiscoveryConfig, dtype: Any) -> _Term:
+    coefficients = tuple(jnp.asarray(f.coefficients, dtype) for f in formulas.values())
+    return _Term(None, coefficients, tuple(jnp.ones_like(c) for c in coefficients), tuple(f.parametric() for f in formulas.values()))
+
+
+def _least_squares_start(theta: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    coefficients = np.zeros(theta.shape[1])
+    if mask.any():
+        coefficients[mask] = np.linalg.lstsq(theta[:, mask], target, rcond=None)[0]
+    return coefficients
+
+
+def _refitter(base: Any, term: _Term, k: int, full: Callable, size: int, config: DiscoveryConfig, known: Any, case: Case,
+              obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
+    """``refit(mask, start) -> (coefficients, rss)``: hidden field ``k`` as the masked library, the others the network."""
+    dtype = base.u0.dtype
+    parts = tuple(full if i == k else None for i in range(len(config.hidden)))
+    empty = jnp.zeros(size, dtype)
+
+    def loss(coefficients: jax.Array, mask: jax.Array) -> jax.Array:
+        values = tuple(coefficients if i == k else empty for i in range(len(config.hidden)))
+        masks = tuple(mask if i == k else empty for i in range(len(config.hidden)))
+        return _misfit(_simulation_with(base, _Term(term.network, values, masks, parts), config, known), case, obs)
+
+    run = _lbfgs_masked(loss, config.refine_steps)
+
+    def refit(mask: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
+        coefficients, value = run(jnp.asarray(start * mask, dtype), jnp.asarray(mask, dtype))
+        return np.asarray(coefficients) * mask, float(value)
+
+    return refit
+
+
+def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array], jax.Array], steps: int) -> Callable:
+    """L-BFGS on the coefficients under a mask; one compilation whatever the mask (it is traced)."""
+    solver = optax.lbfgs()
+
+    @jax.jit
+    def run(coefficients: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+        def objective(c: jax.Array) -> jax.Array:
+            return loss(c * mask, mask)
+
+        value_and_grad = optax.value_and_grad_from_state(objective)
+
+        def step(carry: tuple[jax.Array, Any], _: None) -> tuple[tuple[jax.Array, Any], None]:
+            c, state = carry
+            value, grad = value_and_grad(c, state=state)
+            updates, state = solver.update(grad * mask, state, c, value=value, grad=grad * mask, value_fn=objective)
+            return (optax.apply_updates(c, updates), state), None
+
+        (c, _), _ = jax.lax.scan(step, (coefficients, solver.init(coefficients)), None, length=steps)
+        return c * mask, objective(c)
+
+    return run
+
+
+def _choose(library: Library, theta: np.ndarray, target: np.ndarray, supports: list[tuple[str, ...]],
+            refit: Callable, n: int, criterion: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The support with the least criterion on the data among the path's and their backward eliminations.
+
+    From each support on the threshold path, terms are dropped one at a time
+    while that lowers the criterion (backward elimination on the data misfit):
+    the path's supports come from the network's samples, where look-alike
+    terms share one true term's weight; the data tell them apart.
+    """
+    terms = library.terms
+    scored: dict[tuple[bool, ...], dict[str, Any]] = {}
+
+    def score(mask: np.ndarray) -> dict[str, Any]:
+        key = tuple(bool(m) for m in mask)
+        if key not in scored:
+            start = _least_squares_start(theta, target, mask)
+            coefficients, rss = refit(mask, start)
+            scored[key] = {
+                "support": [t for t, m in zip(terms, mask) if m],
+                "coefficients_on_samples": [float(c) for c, m in zip(start, mask) if m],
+                "coefficients_refined": [float(c) for c, m in zip(coefficients, mask) if m],
+                "data_rss": rss,
+                "criterion": information_criterion(criterion, max(rss, 1e-300), n, int(mask.sum())),
+            }
+        return scored[key]
+
+    for support in dict.fromkeys(supports):
+        mask = np.array([t in support for t in terms])
+        current = score(mask)
+        while mask.any():
+            trials = []
+            for j in np.flatnonzero(mask):
+                smaller = mask.copy()
+                smaller[j] = False
+                trials.append((score(smaller)["criterion"], j))
+            value, j = min(trials)
+            if value >= current["criterion"]:
+                break
+            mask = mask.copy()
+            mask[j] = False
+            current = score(mask)
+    best = min(scored, key=lambda key: (scored[key]["criterion"], sum(key)))
+    return list(scored.values()), np.array(best)
+
+
+def _refit_all(base: Any, chosen: Mapping[str, np.ndarray], full: Callable, size: int, config: DiscoveryConfig, known: Any,
+               case: Case, obs: Observations, theta: np.ndarray, targets: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], float]:
+    """Every hidden field's chosen support refitted together through the solver (no network left)."""
+    dtype = base.u0.dtype
+    masks = tuple(jnp.asarray(chosen[field], dtype) for field in config.hidden)
+    start = jnp.stack([jnp.asarray(_least_squares_start(theta, targets[field], chosen[field]), dtype) for field in config.hidden])
+
+    def loss(coefficients: jax.Array, mask: jax.Array) -> jax.Array:
+        term = _Term(None, tuple(coefficients), tuple(mask), (full,) * len(config.hidden))
+        return _misfit(_simulation_with(base, term, config, known), case, obs)
+
+    coefficients, rss = _lbfgs_masked(loss, config.refine_steps)(start * jnp.stack(masks), jnp.stack(masks))
+    return [np.asarray(c) for c in coefficients], float(rss)
+
+
+def equation_text(case: Case, formulas: Mapping[str, Formula]) -> str:
+    """The discovered equation, one line per field: the known PDE's name and parameters plus the formula."""
+    params = ", ".join(f"{k} = {v:g}" for k, v in case.pde.params.items())
+    lines = [f"known: {case.pde.name} ({params})"]
+    for field, formula in formulas.items():
+        hidden = " + ".join(f"({c:.6g})*{t}" for c, t in zip(formula.coefficients, formula.terms)) or "0"
+        lines.append(f"d{field}/dt = [known terms of {field}] + {hidden}")
+    return "\n".join(lines) + "\n"
+
+
+def _write(out: Path, case: Case, formulas: Mapping[str, Formula], metrics: dict[str, Any], regression: tuple, resolved: tuple) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "formula.json").write_text(json.dumps({field: f.to_json() for field, f in formulas.items()}, indent=2))
+    (out / "formula.txt").write_text(equation_text(case, formulas))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    _plot(out / "discovery.png", case, formulas, regression, resolved)
+
+
+def _plot(path: Path, case: Case, formulas: Mapping[str, Formula], regression: tuple, resolved: tuple) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples, outputs, library = regression
+    trajectory, obs = resolved
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for k, (field, formula) in enumerate(formulas.items()):
+        predicted = np.asarray(formula.jax_function()(np.stack([samples[n] for n in library.inputs], axis=-1)))
+        left.scatter(outputs[:, k], predicted, s=4, label=field)
+    low, high = float(outputs.min()), float(outputs.max())
+    left.plot([low, high], [low, high], "k--", lw=0.8)
+    left.set_xlabel("hidden network at the samples")
+    left.set_ylabel("discovered formula")
+    left.legend()
+    times = case.time.t0 + case.time.save_dt * np.arange(trajectory.shape[0])
+    if case.n_dims == 0:
+        for i, name in enumerate(case.fields):
+            right.plot(times, trajectory[:, i], label=f"{name}, re-solved")
+            right.plot(times[obs.times], obs.values[:, i], "o", ms=3, label=f"{name}, data")
+        right.set_xlabel("t")
+    else:
+        x = np.arange(trajectory.shape[-1])
+        right.plot(x, obs.clean[-1, 0], label="data, last time")
+        right.plot(x, trajectory[-1, 0], "--", label="re-solved")
+        right.set_xlabel("grid point")
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
