@@ -386,6 +386,45 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discoverer() -> Any:
+    """The discovery back-end module (``configure``, ``run``, ``SETTINGS``); importing it imports no JAX."""
+    for entry in entry_points(group="physax.discovery"):
+        if entry.name == "discover":
+            return entry.load()
+    raise UsageError("no discovery back-end is installed (entry point group physax.discovery)")
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    backend = _discoverer()
+    settings: dict[str, Any] = {}
+    case_items = []
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if sep and key.strip() in backend.SETTINGS:
+            settings[key.strip()] = _parse_value(value)
+        else:
+            case_items.append(item)
+    args.set = case_items
+    case = _case_from_args(args)
+    for option, name in (("derivatives", "derivatives"), ("degree", "degree"), ("route", "route"), ("n_data", "n_data"),
+                         ("n_points", "n_points"), ("noise", "noise")):
+        value = getattr(args, option)
+        if value is not None:
+            settings[name] = value
+    config = backend.configure(case, hidden=args.hidden, extra=args.extra or [], settings=settings)
+    data = Path(args.data)
+    if not data.is_file():
+        raise UsageError(f"--data {data}: file not found")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    metrics = backend.run(case, config, data, out)
+    terms = "; ".join(f"{field}: " + (" + ".join(f"{e['coefficient']:.4g} {e['term']}" for e in entries) or "0")
+                      for field, entries in metrics["formula"].items())
+    print(f"wrote {out}: {terms}; re-solved rel. L2 {metrics['resolve_rel_l2']:.3e} in {metrics['wall_s']:.0f} s")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from phys.io import validate
 
@@ -505,6 +544,26 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
     train.add_argument("--resume", action="store_true", help="continue from DIR's checkpoint")
     train.set_defaults(func=_cmd_train)
+
+    discover = sub.add_parser(
+        "discover",
+        help="discover hidden terms of a case's PDE from measurements, as a formula",
+        description="A network for the missing terms of the case's PDE is fitted to the measurements, then turned into "
+        "a formula by sparse regression, refined and checked by re-solving. Settings (steps, width, depth, "
+        "learning_rate, refine_steps, criterion, ridge, seed, ...) are set with --set like case fields.",
+    )
+    case_arguments(discover)
+    discover.add_argument("--data", required=True, metavar="FILE.h5", help="measurements: an HDF5 file of our schema")
+    discover.add_argument("--hidden", required=True, metavar="FIELD[,FIELD...]", help="fields whose right-hand side misses terms")
+    discover.add_argument("--derivatives", type=int, metavar="K", help="space derivatives up to order K among the inputs")
+    discover.add_argument("--degree", type=int, metavar="D", help="highest degree of the candidate monomials")
+    discover.add_argument("--extra", action="append", metavar="NAME=EXPR", help="an extra candidate function, e.g. sin_u=sin(u)")
+    discover.add_argument("--route", metavar="{solver,pinn}", help="fit the network inside the solver or a PINN")
+    discover.add_argument("--n-data", type=int, metavar="N", help="use N evenly spaced measured times")
+    discover.add_argument("--n-points", type=int, metavar="P", help="use P evenly spaced grid points (PDEs)")
+    discover.add_argument("--noise", type=float, metavar="SIGMA", help="add Gaussian noise, SIGMA x each field's mean |value|")
+    discover.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    discover.set_defaults(func=_cmd_discover)
 
     validate = sub.add_parser("validate", help="check an HDF5 output against the schema")
     validate.add_argument("file")

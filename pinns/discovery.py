@@ -53,76 +53,11 @@ import sympy
 
 from phys.case import Case, CaseError
 from pinns._library import Library, polynomial_library
+from pinns.discovery_config import DiscoveryConfig
 from pinns.hidden import HiddenNetwork, hidden_inputs, input_names, with_hidden_term
 from pinns.sparse_regression import CollinearityWarning, Formula, SparseRegressionConfig, information_criterion, sparse_regression
 
 __all__ = ["DiscoveryConfig", "Observations", "discover", "load_observations"]
-
-
-@dataclasses.dataclass(frozen=True)
-class DiscoveryConfig:
-    """Every setting of a discovery run; ``--set`` on ``phys discover`` reaches each by name.
-
-    Attributes:
-        hidden: fields whose right-hand side gets the hidden term.
-        derivatives: highest order of the space derivatives among the network's inputs (PDEs).
-        degree: highest total degree of the library's monomials.
-        constant: whether the library holds the constant 1.
-        extra: named extra library functions, ``(("sin_u", "sin(u)"), ...)``, in sympy syntax over the inputs.
-        route: ``"solver"`` (the network inside the numerical solver's right-hand side) or ``"pinn"``.
-        n_data: measured times used, evenly spaced, the first included (None: all).
-        n_points: grid points measured after the first time, evenly spaced (PDEs; None: all).
-        noise: Gaussian noise added to the measurements, as a fraction of each field's mean absolute value.
-        seed: seeds the noise, the network's initial weights and the sample splits.
-        width, depth: the hidden network's hidden layers.
-        steps, learning_rate, decay_steps, decay_rate: Adam on the network (exponential decay).
-        refine_steps: L-BFGS iterations when refitting a formula's coefficients through the solver.
-        criterion: information criterion of the choice along the path (``bic`` or ``aic``).
-        ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
-    """
-
-    hidden: tuple[str, ...]
-    derivatives: int = 0
-    degree: int = 2
-    constant: bool = True
-    extra: tuple[tuple[str, str], ...] = ()
-    route: Literal["solver", "pinn"] = "solver"
-    n_data: int | None = None
-    n_points: int | None = None
-    noise: float = 0.0
-    seed: int = 0
-    width: int = 16
-    depth: int = 2
-    steps: int = 2000
-    learning_rate: float = 1e-2
-    decay_steps: int = 500
-    decay_rate: float = 0.5
-    refine_steps: int = 60
-    criterion: Literal["bic", "aic"] = "bic"
-    ridge: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not self.hidden:
-            raise CaseError("hidden", "name at least one field to add the hidden term to")
-        for name in ("derivatives", "degree", "steps", "refine_steps", "width", "depth", "decay_steps", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name in ("width", "depth", "decay_steps") else 0):
-                raise CaseError(name, f"must be a non-negative integer, got {value!r}")
-        for name in ("n_data", "n_points"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
-                raise CaseError(name, f"must be an integer of at least 2, got {value!r}")
-        if not (math.isfinite(self.noise) and self.noise >= 0):
-            raise CaseError("noise", f"must be zero or positive, got {self.noise!r}")
-        if self.route not in ("solver", "pinn"):
-            raise CaseError("route", f"must be 'solver' or 'pinn', got {self.route!r}")
-        if self.criterion not in ("bic", "aic"):
-            raise CaseError("criterion", f"must be 'bic' or 'aic', got {self.criterion!r}")
-        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.ridge >= 0):
-            raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 # -- measurements ------------------------------------------------------------------
@@ -241,14 +176,14 @@ def _predicted(sim: Any, case: Case, obs: Observations) -> tuple[jax.Array, jax.
 
 
 def _misfit(sim: Any, case: Case, obs: Observations) -> jax.Array:
-    """Sum of squared residuals at the measurements, each field relative to its scale (the first time excluded: it is the start).
+    """Sum of squared residuals at the measurements, each field relative to its scale (the first time included: it anchors the start).
 
     A candidate whose solve blows up scores infinity, so a line search steps back from it.
     """
     scale = jnp.asarray(obs.scale).reshape(1, -1, *([1] * (obs.values.ndim - 2)))
     predicted, bad = _predicted(sim, case, obs)
     residual = (predicted - jnp.asarray(obs.values)) / scale
-    value = jnp.sum(jnp.where(jnp.isfinite(residual[1:]), residual[1:], 0.0) ** 2)
+    value = jnp.sum(jnp.where(jnp.isfinite(residual), residual, 0.0) ** 2)
     return jnp.where(bad == -1, value, jnp.inf)
 
 
@@ -362,23 +297,15 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
         regression = sparse_regression(library, samples, targets, SparseRegressionConfig(alpha=config.ridge, criterion=config.criterion))
     collinear = [str(w.message) for w in caught if issubclass(w.category, CollinearityWarning)]
 
-    # 4. Choose each hidden field's support by the criterion on the data misfit, after refitting it through the solver.
-    n = max(1, obs.count - obs.values[0].size)
+    # 4. Choose the supports by the criterion on the data misfit, every candidate refitted through the solver.
+    n = obs.count
     full = _formula("all", library, library.terms, np.zeros(len(library))).parametric()
     theta = library.evaluate(samples)
-    chosen: dict[str, np.ndarray] = {}
-    paths: dict[str, list[dict[str, Any]]] = {}
-    for k, field in enumerate(config.hidden):
-        refit = _refitter(base, term, k, full, len(library), config, known, case, obs)
-        supports = [tuple(point.support) for point in regression.selections[k].path]
-        rows, best = _choose(library, theta, targets[field], supports, refit, n, config.criterion)
-        paths[field] = rows
-        chosen[field] = best
-
-    # ... then all hidden fields' formulas together, the network gone.
-    together, rss = _refit_all(base, chosen, full, len(library), config, known, case, obs, theta, targets)
-    final = {field: _formula(field, library, tuple(t for t, keep in zip(library.terms, chosen[field]) if keep),
-                             together[k][chosen[field]]) for k, field in enumerate(config.hidden)}
+    refit = _refitter(base, full, len(library), config, known, case, obs)
+    on_samples = np.stack([[t in f.terms for t in library.terms] for f in regression.formulas])
+    rows, best, coefficients, rss = _choose(library, theta, [targets[f] for f in config.hidden], on_samples, refit, n, config)
+    final = {field: _formula(field, library, tuple(t for t, keep in zip(library.terms, best[k]) if keep),
+                             coefficients[k][best[k]]) for k, field in enumerate(config.hidden)}
 
     # 5. Validate: the completed equation re-solved from the data's initial state.
     completed = _simulation_with(base, _formula_term(final, config, base.u0.dtype), config, known)
@@ -396,7 +323,7 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
         "formula": {field: f.to_json() for field, f in final.items()},
         "coefficients_before_refinement": {f.target: f.to_json() for f in regression.formulas},
         "criterion": config.criterion,
-        "path": paths,
+        "path": rows,
         "chosen": {field: list(f.terms) for field, f in final.items()},
         "collinearity": collinear,
         "fit_history": history,
@@ -437,108 +364,113 @@ def _least_squares_start(theta: np.ndarray, target: np.ndarray, mask: np.ndarray
     return coefficients
 
 
-def _refitter(base: Any, term: _Term, k: int, full: Callable, size: int, config: DiscoveryConfig, known: Any, case: Case,
+def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, known: Any, case: Case,
               obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
-    """``refit(mask, start) -> (coefficients, rss)``: hidden field ``k`` as the masked library, the others the network."""
-    dtype = base.u0.dtype
-    parts = tuple(full if i == k else None for i in range(len(config.hidden)))
-    empty = jnp.zeros(size, dtype)
+    """``refit(masks, start) -> (coefficients, rss)``: every hidden field the library under its mask, fitted through the solver.
 
-    def loss(coefficients: jax.Array, mask: jax.Array) -> jax.Array:
-        values = tuple(coefficients if i == k else empty for i in range(len(config.hidden)))
-        masks = tuple(mask if i == k else empty for i in range(len(config.hidden)))
-        return _misfit(_simulation_with(base, _Term(term.network, values, masks, parts), config, known), case, obs)
+    The initial state is fitted too, from the measured (noisy) first snapshot:
+    starting from the noise would bias every coefficient to make up for it.
+    """
+    dtype = base.u0.dtype
+    hidden = len(config.hidden)
+
+    def loss(coefficients: jax.Array, mask: jax.Array, u0: jax.Array) -> jax.Array:
+        term = _Term(None, tuple(coefficients[k] for k in range(hidden)), tuple(mask[k] for k in range(hidden)), (full,) * hidden)
+        return _misfit(_simulation_with(eqx.tree_at(lambda s: s.u0, base, u0), term, config, known), case, obs)
 
     run = _lbfgs_masked(loss, config.refine_steps)
 
-    def refit(mask: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
-        coefficients, value = run(jnp.asarray(start * mask, dtype), jnp.asarray(mask, dtype))
-        return np.asarray(coefficients) * mask, float(value)
+    def refit(masks: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
+        coefficients, value = run(jnp.asarray(start * masks, dtype), jnp.asarray(masks, dtype), base.u0)
+        return np.asarray(coefficients) * masks, float(value)
 
     return refit
 
 
-def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array], jax.Array], steps: int) -> Callable:
-    """L-BFGS on the coefficients under a mask; one compilation whatever the mask (it is traced)."""
+def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array, jax.Array], jax.Array], steps: int) -> Callable:
+    """L-BFGS on the coefficients under a mask and on the initial state; one compilation whatever the mask (it is traced)."""
     solver = optax.lbfgs()
 
     @jax.jit
-    def run(coefficients: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
-        def objective(c: jax.Array) -> jax.Array:
-            return loss(c * mask, mask)
+    def run(coefficients: jax.Array, mask: jax.Array, u0: jax.Array) -> tuple[jax.Array, jax.Array]:
+        def objective(params: tuple[jax.Array, jax.Array]) -> jax.Array:
+            return loss(params[0] * mask, mask, params[1])
 
         value_and_grad = optax.value_and_grad_from_state(objective)
 
-        def step(carry: tuple[jax.Array, Any], _: None) -> tuple[tuple[jax.Array, Any], None]:
-            c, state = carry
-            value, grad = value_and_grad(c, state=state)
-            updates, state = solver.update(grad * mask, state, c, value=value, grad=grad * mask, value_fn=objective)
-            return (optax.apply_updates(c, updates), state), None
+        def step(carry: tuple[Any, Any], _: None) -> tuple[tuple[Any, Any], None]:
+            params, state = carry
+            value, grad = value_and_grad(params, state=state)
+            grad = (grad[0] * mask, grad[1])
+            updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=objective)
+            return (optax.apply_updates(params, updates), state), None
 
-        (c, _), _ = jax.lax.scan(step, (coefficients, solver.init(coefficients)), None, length=steps)
-        return c * mask, objective(c)
+        params = (coefficients, u0)
+        (params, _), _ = jax.lax.scan(step, (params, solver.init(params)), None, length=steps)
+        return params[0] * mask, objective(params)
 
     return run
 
 
-def _choose(library: Library, theta: np.ndarray, target: np.ndarray, supports: list[tuple[str, ...]],
-            refit: Callable, n: int, criterion: str) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """The support with the least criterion on the data among the path's and their backward eliminations.
+def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], start: np.ndarray, refit: Callable, n: int,
+            config: DiscoveryConfig) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, float]:
+    """Stepwise selection on the data misfit: terms added, then dropped, while the criterion falls.
 
-    From each support on the threshold path, terms are dropped one at a time
-    while that lowers the criterion (backward elimination on the data misfit):
-    the path's supports come from the network's samples, where look-alike
-    terms share one true term's weight; the data tell them apart.
+    Every candidate (all hidden fields' supports together) is refitted
+    through the solver. From the empty model, the term (of any field) whose
+    addition lowers the criterion most is added until none does; then the
+    term whose removal lowers it most is dropped until none does. The
+    threshold path on the network's samples (``start``, reported in the
+    metrics) is not trusted for the choice: along the one trajectory the data
+    cover, look-alike terms share one true term's weight there, while on the
+    data a term that does not lower the misfit beyond the noise costs
+    ``log n`` (BIC) or 2 (AIC). Returns the rows tried, the chosen masks
+    ``[hidden, terms]``, their coefficients and misfit.
     """
     terms = library.terms
-    scored: dict[tuple[bool, ...], dict[str, Any]] = {}
+    hidden = config.hidden
+    rows: list[dict[str, Any]] = []
+    scored: dict[bytes, tuple[float, np.ndarray, float]] = {}
 
-    def score(mask: np.ndarray) -> dict[str, Any]:
-        key = tuple(bool(m) for m in mask)
+    def score(masks: np.ndarray, warm: np.ndarray) -> tuple[float, np.ndarray, float]:
+        key = masks.tobytes()
         if key not in scored:
-            start = _least_squares_start(theta, target, mask)
-            coefficients, rss = refit(mask, start)
-            scored[key] = {
-                "support": [t for t, m in zip(terms, mask) if m],
-                "coefficients_on_samples": [float(c) for c, m in zip(start, mask) if m],
-                "coefficients_refined": [float(c) for c, m in zip(coefficients, mask) if m],
+            coefficients, rss = refit(masks, warm * masks) if masks.any() else (np.zeros(masks.shape), refit(masks, warm)[1])
+            value = information_criterion(config.criterion, max(rss, 1e-300), n, int(masks.sum())) if math.isfinite(rss) else math.inf
+            scored[key] = (value, coefficients, rss)
+            rows.append({
+                "support": {f: [t for t, m in zip(terms, masks[k]) if m] for k, f in enumerate(hidden)},
+                "coefficients_refined": {f: [float(c) for c, m in zip(coefficients[k], masks[k]) if m] for k, f in enumerate(hidden)},
                 "data_rss": rss,
-                "criterion": information_criterion(criterion, max(rss, 1e-300), n, int(mask.sum())),
-            }
+                "criterion": value,
+            })
         return scored[key]
 
-    for support in dict.fromkeys(supports):
-        mask = np.array([t in support for t in terms])
-        current = score(mask)
-        while mask.any():
+    def least_squares_start(masks: np.ndarray, k: int, j: int, current: np.ndarray) -> np.ndarray:
+        # The new term's coefficient from the samples, the others kept: a start near the refit.
+        warm = current.copy()
+        residual = targets[k] - theta @ (current[k] * masks[k])
+        column = theta[:, j]
+        warm[k, j] = float(column @ residual / max(column @ column, 1e-300))
+        return warm
+
+    masks = np.zeros((len(hidden), len(terms)), bool)
+    current = score(masks, np.zeros(masks.shape))
+    for direction in ("add", "drop"):
+        while True:
             trials = []
-            for j in np.flatnonzero(mask):
-                smaller = mask.copy()
-                smaller[j] = False
-                trials.append((score(smaller)["criterion"], j))
-            value, j = min(trials)
-            if value >= current["criterion"]:
+            for k, j in zip(*np.nonzero(~masks if direction == "add" else masks)):
+                trial = masks.copy()
+                trial[k, j] = direction == "add"
+                warm = least_squares_start(masks, k, j, current[1]) if direction == "add" else current[1]
+                trials.append((score(trial, warm)[0], k, j, trial))
+            if not trials:
                 break
-            mask = mask.copy()
-            mask[j] = False
-            current = score(mask)
-    best = min(scored, key=lambda key: (scored[key]["criterion"], sum(key)))
-    return list(scored.values()), np.array(best)
-
-
-def _refit_all(base: Any, chosen: Mapping[str, np.ndarray], full: Callable, size: int, config: DiscoveryConfig, known: Any,
-               case: Case, obs: Observations, theta: np.ndarray, targets: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], float]:
-    """Every hidden field's chosen support refitted together through the solver (no network left)."""
-    dtype = base.u0.dtype
-    masks = tuple(jnp.asarray(chosen[field], dtype) for field in config.hidden)
-    start = jnp.stack([jnp.asarray(_least_squares_start(theta, targets[field], chosen[field]), dtype) for field in config.hidden])
-
-    def loss(coefficients: jax.Array, mask: jax.Array) -> jax.Array:
-        term = _Term(None, tuple(coefficients), tuple(mask), (full,) * len(config.hidden))
-        return _misfit(_simulation_with(base, term, config, known), case, obs)
-
-    coefficients, rss = _lbfgs_masked(loss, config.refine_steps)(start * jnp.stack(masks), jnp.stack(masks))
-    return [np.asarray(c) for c in coefficients], float(rss)
+            value, _, _, trial = min(trials, key=lambda item: item[0])
+            if value >= current[0]:
+                break
+            masks, current = trial, scored[trial.tobytes()]
+    return rows, masks, current[1], current[2]
 
 
 def equation_text(case: Case, formulas: Mapping[str, Formula]) -> str:
@@ -551,11 +483,20 @@ def equation_text(case: Case, formulas: Mapping[str, Formula]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays as JSON numbers and lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _write(out: Path, case: Case, formulas: Mapping[str, Formula], metrics: dict[str, Any], regression: tuple, resolved: tuple) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "formula.json").write_text(json.dumps({field: f.to_json() for field, f in formulas.items()}, indent=2))
     (out / "formula.txt").write_text(equation_text(case, formulas))
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_plain))
     _plot(out / "discovery.png", case, formulas, regression, resolved)
 
 

@@ -24,21 +24,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from phys.pdes._base import AbstractPDE, Derivatives, Terms
+from pinns.hidden_names import input_names
 
 __all__ = ["FormulaTerm", "HiddenNetwork", "WithHiddenTerm", "input_names", "hidden_inputs", "with_hidden_term"]
-
-_AXES = "xyz"
-
-
-def input_names(fields: tuple[str, ...], n_dims: int, derivatives: int) -> tuple[str, ...]:
-    """The hidden term's inputs: each field, then its pure space derivatives up to ``derivatives`` (``u_x``, ``u_xx``, ...)."""
-    names = []
-    for field in fields:
-        names.append(field)
-        for axis in range(n_dims):
-            names += [f"{field}_{_AXES[axis] * k}" for k in range(1, derivatives + 1)]
-    return tuple(names)
-
 
 def hidden_inputs(d: Derivatives, fields: tuple[str, ...], n_dims: int, derivatives: int) -> Float[Array, "... inputs"]:
     """The values of :func:`input_names` from ``d``, stacked on a last axis."""

@@ -1,0 +1,81 @@
+"""The settings of a hidden-term discovery run (no JAX: the command line checks them first)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Literal
+
+from phys.case import CaseError
+
+__all__ = ["DiscoveryConfig", "SETTINGS"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscoveryConfig:
+    """Every setting of a discovery run; ``--set`` on ``phys discover`` reaches each by name.
+
+    Attributes:
+        hidden: fields whose right-hand side gets the hidden term.
+        derivatives: highest order of the space derivatives among the network's inputs (PDEs).
+        degree: highest total degree of the library's monomials.
+        constant: whether the library holds the constant 1.
+        extra: named extra library functions, ``(("sin_u", "sin(u)"), ...)``, in sympy syntax over the inputs.
+        route: ``"solver"`` (the network inside the numerical solver's right-hand side) or ``"pinn"``.
+        n_data: measured times used, evenly spaced, the first included (None: all).
+        n_points: grid points measured after the first time, evenly spaced (PDEs; None: all).
+        noise: Gaussian noise added to the measurements, as a fraction of each field's mean absolute value.
+        seed: seeds the noise, the network's initial weights and the sample splits.
+        width, depth: the hidden network's hidden layers.
+        steps, learning_rate, decay_steps, decay_rate: Adam on the network (exponential decay).
+        refine_steps: L-BFGS iterations when refitting a formula's coefficients through the solver.
+        criterion: information criterion of the choice along the path (``bic`` or ``aic``).
+        ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
+    """
+
+    hidden: tuple[str, ...]
+    derivatives: int = 0
+    degree: int = 2
+    constant: bool = True
+    extra: tuple[tuple[str, str], ...] = ()
+    route: Literal["solver", "pinn"] = "solver"
+    n_data: int | None = None
+    n_points: int | None = None
+    noise: float = 0.0
+    seed: int = 0
+    width: int = 16
+    depth: int = 2
+    steps: int = 2000
+    learning_rate: float = 1e-2
+    decay_steps: int = 500
+    decay_rate: float = 0.5
+    refine_steps: int = 60
+    criterion: Literal["bic", "aic"] = "bic"
+    ridge: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.hidden:
+            raise CaseError("hidden", "name at least one field to add the hidden term to")
+        for name in ("derivatives", "degree", "steps", "refine_steps", "width", "depth", "decay_steps", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name in ("width", "depth", "decay_steps") else 0):
+                raise CaseError(name, f"must be a non-negative integer, got {value!r}")
+        for name in ("n_data", "n_points"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+                raise CaseError(name, f"must be an integer of at least 2, got {value!r}")
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise CaseError("noise", f"must be zero or positive, got {self.noise!r}")
+        if self.route not in ("solver", "pinn"):
+            raise CaseError("route", f"must be 'solver' or 'pinn', got {self.route!r}")
+        if self.criterion not in ("bic", "aic"):
+            raise CaseError("criterion", f"must be 'bic' or 'aic', got {self.criterion!r}")
+        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.ridge >= 0):
+            raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# What ``phys discover --set KEY=VALUE`` may change (the rest have their own options).
+SETTINGS = tuple(f.name for f in dataclasses.fields(DiscoveryConfig) if f.name not in ("hidden", "extra"))
