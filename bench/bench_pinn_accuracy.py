@@ -143,7 +143,7 @@ def section(results: list[dict]) -> str:
     missing = []
     for case, (_, _, note) in CASES.items():
         for method in METHODS:
-            if not applies(case, method) or (method == "pinn-1w" and not case.startswith("convection")):
+            if not applies(case, method) or (method == "pinn-1w" and not case.startswith("convection-b")):
                 continue
             runs = by.get((case, method), {})
             if not runs:
@@ -175,7 +175,7 @@ def main() -> None:
             for method in args.methods.split(","):
                 if case not in CASES or method not in METHODS:
                     raise SystemExit(f"unknown case or method: {case} / {method}")
-                if not applies(case, method) or (method == "pinn-1w" and not case.startswith("convection")):
+                if not applies(case, method) or (method == "pinn-1w" and not case.startswith("convection-b")):
                     continue
                 for seed in map(int, args.seeds.split(",")):
                     entry = run_one(case, method, seed)

@@ -211,8 +211,13 @@ class LagrangianPINN(AbstractMethod):
             depth=self.settings.position_depth or self.network.depth,
         )
         t0, tau = problem.span[0], problem.span[1] - problem.span[0]
-        # The displacement network works at order one: D = V tau N (soft) or (t - t0) V N (exact).
-        displacement: AbstractNetwork = Scaled(network_for(problem, position, key_x, 1), (speed * tau)[None])
+        # The displacement network works at order one: D = V tau N (soft) or (t - t0) V N (exact). Its output
+        # layer starts at zero, so the characteristics start as X = x0 and X_x0 = 1: with random output weights,
+        # V t dN/dx0 (V = 50 for convection-diffusion) made X_x0 cross zero at the first steps, and the chain
+        # rule's u_x = u_x0 / X_x0 blew up (NaN on 2 of 3 seeds before this).
+        net_x = network_for(problem, position, key_x, 1)
+        net_x = eqx.tree_at(lambda n: (n.layers[-1].v, n.layers[-1].b), net_x, (jnp.zeros_like(net_x.layers[-1].v), jnp.zeros_like(net_x.layers[-1].b)))
+        displacement: AbstractNetwork = Scaled(net_x, (speed * tau)[None])
         state = network_for(problem, self.network, key_u, len(problem.names))
         if self.hard_initial:
             check_hard_initial(problem)
