@@ -3,7 +3,7 @@
 Three codes do the same Adam step in one run:
 
 - **physax**: the package's Adam steps as ``pinns.train.train`` runs them:
-  ``pinns.train._adam_steps``, ``TrainConfig.steps_per_call`` (100) steps
+  ``pinns.loop.adam_steps``, ``TrainConfig.steps_per_call`` (100) steps
   fused into one compiled ``jax.lax.fori_loop`` per call, on the built-in
   ``burgers`` case with ``TrainConfig(method="pinn", width=20, depth=3,
   activation="tanh", n_chunks=1, ...)``. Each step also draws fresh
@@ -82,81 +82,86 @@ ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thre
 # -- the JAX worker (runs in a subprocess so XLA_FLAGS can differ) ----------------
 
 
-def _physax_config():
+def _physax_config(case_name: str = "burgers", method: str = "pinn", **case_updates):
+    """(objective, optimiser settings, run key, state at step 0) as ``pinns.train.train`` builds them."""
     import cases
-    import jax
     from pinns.config import TrainConfig
-    from pinns.train import init_state, make_problem
+    from pinns.train import setup
 
-    config = TrainConfig(
-        method="pinn", width=WIDTH, depth=DEPTH, activation="tanh", n_residual=N_RESIDUAL, n_chunks=1,
+    config = TrainConfig.from_settings(
+        method, width=WIDTH, depth=DEPTH, activation="tanh", n_residual=N_RESIDUAL, n_chunks=1,
         n_initial=N_INITIAL, n_boundary=N_BOUNDARY_PER_WALL, learning_rate=1e-3,
         weight_initial=1.0, weight_boundary=1.0, weight_residual=1.0,
+        **({"hard_initial": True} if case_name != "burgers" else {}),
     )
-    problem = make_problem(cases.get("burgers"))
-    init_key, run_key = jax.random.split(jax.random.key(0))
-    return problem, config, run_key, init_state(problem, config, init_key)
+    case = cases.get(case_name)
+    case = case.with_updates(case_updates) if case_updates else case
+    pieces = setup(case, config)
+    return pieces.objective(pieces.problem), config.optimiser, pieces.run_key, pieces.state(pieces.problem)
 
 
-def _physax_fused():
-    """physax as ``pinns.train.train`` runs it: ``_adam_steps``, ``steps_per_call`` Adam steps per call.
+def _physax_fused(case_name: str = "burgers", method: str = "pinn", **case_updates):
+    """physax as ``pinns.train.train`` runs it: ``pinns.loop.adam_steps``, ``steps_per_call`` Adam steps per call.
 
     Returns (call, state, steps per call).
     """
     import jax.numpy as jnp
-    from pinns.train import _adam_steps
+    from pinns.loop import adam_steps
 
-    problem, config, run_key, state = _physax_config()
-    n = jnp.asarray(config.steps_per_call, jnp.int32)
+    objective, optimiser, run_key, state = _physax_config(case_name, method, **case_updates)
+    n = jnp.asarray(optimiser.steps_per_call, jnp.int32)
 
     def call(s):
         # The loss terms and causal weights it also returns are computed in the
-        # same jitted call; the loop keeps only the state, as train() does between evaluations.
-        return _adam_steps(s, problem, config, run_key, n)[0]
+        # same jitted call; the loop keeps only the state, as fit() does between evaluations.
+        return adam_steps(s, objective, optimiser, run_key, n)[0]
 
-    return call, state, config.steps_per_call
+    return call, state, optimiser.steps_per_call
 
 
 def _physax_per_step():
-    """Diagnostic: physax's Adam step (``pinns.train._adam_body``), one jitted call per step."""
+    """Diagnostic: physax's Adam step (``pinns.loop._adam_body``), one jitted call per step."""
     import jax
 
-    from pinns.train import _adam_body
+    from pinns.loop import _adam_body
 
-    problem, config, run_key, state = _physax_config()
+    objective, optimiser, run_key, state = _physax_config()
     step = jax.jit(_adam_body, static_argnums=2)
-    return (lambda s: step(s, problem, config, run_key)[0]), state, 1
+    return (lambda s: step(s, objective, optimiser, run_key)[0]), state, 1
 
 
 def _physax_generic():
     """Diagnostic: the fused physax loop with the residual on the generic nested-``jvp`` path.
 
-    ``pinns.train`` is traced with ``residuals(..., taylor=False)``; the
-    config differs in ``eval_every`` (unused by ``_adam_steps``) only so that
-    this is a compilation of its own, not the cached one of the physax row.
+    ``pinns.method`` is traced with ``residuals(..., taylor=False)``; the
+    optimiser settings differ in ``decay_steps`` (a schedule beyond the timed
+    steps' reach: lr stays within 1e-6 of the physax row's over them) only so
+    that this is a compilation of its own, not the cached one of the physax row.
     """
+    import dataclasses
     import functools
 
     import jax.numpy as jnp
-    import pinns.train
+    import pinns.method
+    from pinns.loop import adam_steps
     from pinns.residual import residuals
 
-    if getattr(pinns.train, "residuals", None) is not residuals:
-        raise RuntimeError("pinns.train no longer calls pinns.residual.residuals by that name: update this diagnostic")
-    problem, config, run_key, state = _physax_config()
-    config = config.replace(eval_every=config.eval_every + 1)
-    n = jnp.asarray(config.steps_per_call, jnp.int32)
+    if getattr(pinns.method, "residuals", None) is not residuals:
+        raise RuntimeError("pinns.method no longer calls pinns.residual.residuals by that name: update this diagnostic")
+    objective, optimiser, run_key, state = _physax_config()
+    optimiser = dataclasses.replace(optimiser, decay_steps=optimiser.decay_steps + 1)
+    n = jnp.asarray(optimiser.steps_per_call, jnp.int32)
     generic = functools.partial(residuals, taylor=False)
 
     def call(s):
         # Patched around every call (it only matters while tracing the first; cached calls never read it).
-        pinns.train.residuals = generic
+        pinns.method.residuals = generic
         try:
-            return pinns.train._adam_steps(s, problem, config, run_key, n)[0]
+            return adam_steps(s, objective, optimiser, run_key, n)[0]
         finally:
-            pinns.train.residuals = residuals
+            pinns.method.residuals = residuals
 
-    return call, state, config.steps_per_call
+    return call, state, optimiser.steps_per_call
 
 
 def _hand_written_step(physax_residual: bool = False, fused: int = 0):
@@ -205,10 +210,9 @@ def _hand_written_step(physax_residual: bool = False, fused: int = 0):
 
     if physax_residual:
         import cases
-        from phys.compile import make_pde
         from pinns.residual import residuals
 
-        pde = make_pde(cases.get("burgers"))
+        pde = cases.get("burgers").pde.build("float32")
 
     def loss(p, res, bc, ic, u0):
         if physax_residual:
@@ -247,6 +251,9 @@ RUNNERS = (
     ("hand_fused", lambda: _hand_written_step(fused=100)),
     ("physax_generic", _physax_generic),
     ("hand_physax_residual", lambda: _hand_written_step(physax_residual=True)),
+    # The Lagrangian step beside the Eulerian one, same network and points, on convection at beta = 50.
+    ("physax_convection", lambda: _physax_fused("convection", "pinn", **{"pde.params.beta": 50.0})),
+    ("physax_lagrangian", lambda: _physax_fused("convection", "lagrangian", **{"pde.params.beta": 50.0})),
 )
 
 
@@ -381,10 +388,10 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         + (f"{dde['points']['pde_rows']} `train_x_all` rows, BC/IC terms over {dde['points']['bc_rows']} rows, "
            f"{dde['points']['network_rows']} rows through the network)." if dde else "2,780 `train_x_all` rows).")
         ,
-        "- physax: `pinns.train._adam_steps` as `pinns.train.train` calls it between evaluations: "
+        "- physax: `pinns.loop.adam_steps` as `pinns.train.train` calls it (through `pinns.loop.fit`) between evaluations: "
         f"{one['physax']['steps_per_call']} Adam steps per call in one compiled `jax.lax.fori_loop` (`TrainConfig.steps_per_call`), "
         "on the `burgers` case, "
-        "`TrainConfig(method='pinn', width=20, depth=3, n_residual=2780, n_chunks=1, n_initial=160, n_boundary=40)`; "
+        "`TrainConfig.from_settings('pinn', width=20, depth=3, n_residual=2780, n_chunks=1, n_initial=160, n_boundary=40)`; "
         "it redraws its collocation points every step (DeepXDE and the hand-written loop keep theirs fixed), "
         "scales inputs to [-1, 1], and takes the residual from `phys/pdes/burgers.py` (flux form) via `pinns.residual`. "
         "Hand-written: a minimal loop as one would write it: plain MLP, residual by `jax.jvp`, `optax.adam`, "
@@ -411,13 +418,13 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         cpu = f"{r['cpu_per_wall']:.2f}" if "cpu_per_wall" in r else ""
         return f"| {label} | {threads} | {rate:,.0f} | {1e3 / rate:.2f} | {spread(r['rates']):.0%} | {cpu} | {ratio} |"
 
-    lines.append(row("physax `_adam_steps` (fused)", "1 core", one["physax"]))
+    lines.append(row("physax `adam_steps` (fused)", "1 core", one["physax"]))
     lines.append(row("hand-written JAX (jit per step)", "1 core", one["hand"], p1))
     if dde:
         lines.append(row("DeepXDE `train_step`", "1 core", dde["train_step"], p1))
         if dde.get("model_train"):
             lines.append(row("DeepXDE `model.train`", "1 core", dde["model_train"], p1))
-    lines.append(row("physax `_adam_steps` (fused)", "default (2)", default["physax"]))
+    lines.append(row("physax `adam_steps` (fused)", "default (2)", default["physax"]))
     lines.append(row("hand-written JAX (jit per step)", "default (2)", default["hand"], p2))
     if dde:
         lines.append(row("DeepXDE `train_step` (1 core, as above)", "vs default", dde["train_step"], p2))
@@ -458,6 +465,31 @@ def section(one: dict, default: dict, dde: dict | None, dde_note: str, wall: flo
         verdict.append(f"hand-written fused / physax = {hf / p1:.2f} on 1 core")
     lines.append("Result: " + "; ".join(verdict) + ".")
     lines.append(f"Compile (first call, 1 core): physax {one['physax']['compile_s']:.1f} s, hand-written {one['hand']['compile_s']:.1f} s.")
+    if dde:
+        # The DeepXDE Burgers example's 15,000 Adam steps, set-up and compilation included.
+        steps = 15000
+        physax_s = one["physax"]["compile_s"] + steps / p1
+        dde_s = dde.get("setup_s", 0.0) + steps / dde["train_step"]["steps_per_s"]
+        lines += [
+            "",
+            f"The DeepXDE example's {steps:,} Adam steps, 1 core: without compile, physax {steps / p1:.1f} s against DeepXDE "
+            f"{steps / dde['train_step']['steps_per_s']:.1f} s (**{p1 / dde['train_step']['steps_per_s']:.2f}x**); with compile "
+            f"(physax's first call, {one['physax']['compile_s']:.1f} s; DeepXDE's set-up of data, network and model and its first "
+            f"iteration, {dde.get('setup_s', 0.0):.1f} s), physax {physax_s:.1f} s against DeepXDE {dde_s:.1f} s "
+            f"(**{dde_s / physax_s:.2f}x**; target >= 2.5: {'met' if dde_s / physax_s >= 2.5 else 'NOT met'}).",
+        ]
+    if "physax_lagrangian" in one:
+        e, g = one["physax_convection"], one["physax_lagrangian"]
+        lines += [
+            "",
+            "Lagrangian step beside the Eulerian one (same 3 x 20 tanh networks, 2780 residual points, fused Adam, 1 core, "
+            "`convection` at beta = 50, both with the exact IC transform through the 256-point Fourier interpolant; the "
+            "Lagrangian model has two such networks, characteristics and state, its residual by one Taylor-mode pass "
+            "through both and the chain rule): "
+            f"Eulerian `pinn` {1e3 / e['steps_per_s']:.2f} ms/step ({e['steps_per_s']:,.0f} steps/s, compile {e['compile_s']:.1f} s), "
+            f"`lagrangian` {1e3 / g['steps_per_s']:.2f} ms/step ({g['steps_per_s']:,.0f} steps/s, compile {g['compile_s']:.1f} s): "
+            f"{e['steps_per_s'] / g['steps_per_s']:.2f}x the Eulerian step's cost.",
+        ]
     lines += ["", END]
     return "\n".join(lines)
 

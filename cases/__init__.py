@@ -11,7 +11,7 @@ from typing import Callable
 from phys.case import Case
 
 from cases.ks import ks, ks_random
-from cases.one_d import allen_cahn, burgers, convection, convection_diffusion, fisher_kpp
+from cases.one_d import allen_cahn, burgers, burgers_moving_front, convection, convection_diffusion, fisher_kpp
 from cases.ns import ns_decaying, ns_kolmogorov, ns_taylor_green
 from cases.ode import lorenz, lotka_volterra
 from cases.walls import channel, lid_driven_cavity
@@ -22,6 +22,7 @@ REGISTRY: dict[str, Callable[[], Case]] = {
     "ks": ks,
     "ks-random": ks_random,
     "burgers": burgers,
+    "burgers-moving-front": burgers_moving_front,
     "convection": convection,
     "convection-diffusion": convection_diffusion,
     "allen-cahn": allen_cahn,

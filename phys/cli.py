@@ -95,8 +95,12 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
-    """``["n=256", "a=2"]`` to dotted-path updates for :meth:`Case.with_updates`."""
+def parse_overrides(case: Case, items: Sequence[str], also_allowed: str = "") -> dict[str, Any]:
+    """``["n=256", "a=2"]`` to dotted-path updates for :meth:`Case.with_updates`.
+
+    ``also_allowed`` names other keys the command takes (the training settings
+    of ``phys train``), for the message about an unknown key.
+    """
     parameters = case.pde.signature.parameters
     # The case's scheme's settings (order, dealias, rtol, ...) by their short names.
     scheme = {name: f"solver.{name}" for name in type(case.solver).model_fields if name != "method"}
@@ -116,14 +120,17 @@ def parse_overrides(case: Case, items: Sequence[str]) -> dict[str, Any]:
             path = key
         else:
             allowed = ", ".join([*ALIASES, *scheme, *parameters])
-            raise UsageError(f"--set {key}: unknown key; allowed: {allowed}, a top-level field such as bcs, or a dotted path such as time.dt")
+            raise UsageError(
+                f"--set {key}: unknown key; allowed: {also_allowed}{'; case keys: ' if also_allowed else ''}{allowed}, "
+                "a top-level field such as bcs, or a dotted path such as time.dt"
+            )
         updates[path] = _parse_value(value)
     return updates
 
 
-def _case_from_args(args: argparse.Namespace) -> Case:
+def _case_from_args(args: argparse.Namespace, also_allowed: str = "") -> Case:
     case = resolve_case(args.case)
-    updates = parse_overrides(case, args.set or [])
+    updates = parse_overrides(case, args.set or [], also_allowed)
     if getattr(args, "dtype", None):
         updates["dtype"] = args.dtype
     if getattr(args, "seed", None) is not None:
@@ -351,26 +358,32 @@ def _cmd_merge(args: argparse.Namespace) -> int:
 
 
 def _trainer(name: str = "pinn") -> Any:
-    """The training back-end module (``configure``, ``run``, ``SETTINGS``); importing it imports no JAX."""
+    """The training back-end module (``configure``, ``run``, ``settings(method)``); importing it imports no JAX."""
     for entry in entry_points(group="physax.trainers"):
         if entry.name == name:
             return entry.load()
     raise UsageError(f"no training back-end '{name}' is installed (entry point group physax.trainers)")
 
 
+def _methods() -> list[str]:
+    """The training methods registered in the entry point group ``physax.methods`` (plug-ins included)."""
+    return sorted({entry.name for entry in entry_points(group="physax.methods")})
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     trainer = _trainer()
-    # --set items naming a training setting go to the trainer, the rest to the case.
+    # --set items naming a training setting of the method go to the trainer, the rest to the case.
+    names = trainer.settings(args.method)
     settings: dict[str, Any] = {}
     case_items = []
     for item in args.set or []:
         key, sep, value = item.partition("=")
-        if sep and key.strip() in trainer.SETTINGS:
+        if sep and key.strip() in names:
             settings[key.strip()] = _parse_value(value)
         else:
             case_items.append(item)
     args.set = case_items
-    case = _case_from_args(args)
+    case = _case_from_args(args, also_allowed=f"training settings ({args.method}): {', '.join(names)}")
     if args.steps is not None and args.steps < 0:
         raise UsageError(f"--steps: must be a non-negative integer, got {args.steps}")
     config = trainer.configure(case, method=args.method, preset_name=args.preset, steps=args.steps, settings=settings)
@@ -530,14 +543,16 @@ def _parser() -> argparse.ArgumentParser:
         "train a PINN on a case and compare it with the solver's solution; writes DIR/model.eqx, "
         "DIR/prediction.h5, DIR/metrics.json and DIR/training.png. Training settings (width, depth, "
         "lbfgs_steps, n_residual, n_chunks, learning_rate, ...) are set with --set like case fields. "
+        "The methods are those registered in the entry point group physax.methods (plug-ins included). "
         "Patent notice: --method causal is the causal training of Wang, Sankaran & Perdikaris (2022), "
         "protected by a patent of the University of Pennsylvania; its authors state it cannot be used "
         "for commercial purposes."
     )
-    train = sub.add_parser("train", help="train a PINN on a case (plain or causal)", description=train_help)
+    train = sub.add_parser("train", help="train a PINN on a case (plain, causal, Lagrangian, or a plug-in's method)", description=train_help)
     case_arguments(train)
-    train.add_argument("--method", default="pinn", choices=("pinn", "causal"),
-                       help="plain PINN, or causal training (patented, research use only; see above)")
+    methods = _methods()
+    train.add_argument("--method", default="pinn", choices=methods,
+                       help=f"one of {', '.join(methods)} (causal: patented, research use only; see above)")
     train.add_argument("--steps", type=int, help="Adam steps (default: the preset's)")
     train.add_argument("--preset", default="cpu", choices=("cpu", "paper"),
                        help="cpu: minutes on a CPU; paper: the published configuration, for GPUs")

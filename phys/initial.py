@@ -61,15 +61,17 @@ def sine(
     amplitude: float = 1.0,
     wavenumber: float = 1.0,
     phase: float = 0.0,
+    mean: float = 0.0,
 ) -> Array:
-    """u0 = amplitude sin(wavenumber x + phase) along the first axis.
+    """u0 = mean + amplitude sin(wavenumber x + phase) along the first axis.
 
     Parameters:
-        amplitude: peak value
+        amplitude: peak value about the mean
         wavenumber: angular wavenumber (rad per unit length)
         phase: phase shift (rad)
+        mean: constant added (a mean flow that moves a Burgers front)
     """
-    return amplitude * jnp.sin(wavenumber * coords[0] + phase)
+    return mean + amplitude * jnp.sin(wavenumber * coords[0] + phase)
 
 
 @family("random-fourier")

@@ -11,8 +11,13 @@ Public names are imported lazily, so ``import pinns`` (and ``pinns.config``,
   balancing.
 - :mod:`pinns.constraints`: exact initial conditions by an output transform,
   and the model of a time-marching run (one network per time window).
-- :mod:`pinns.train`: Adam then L-BFGS, time-marching windows, checkpoints,
-  error against the solver.
+- The trainer, in pieces that compose: :mod:`pinns.problem` (box, IC/BC/data
+  sampling), :mod:`pinns.method` (the model and the loss terms a method forms
+  from the PDE object), :mod:`pinns.reducers` (mean, causal weighting),
+  :mod:`pinns.loop` (fused Adam steps, then L-BFGS), :mod:`pinns.checkpoint`,
+  :mod:`pinns.metrics`; :mod:`pinns.train` puts them together for a case.
+- :mod:`pinns.lagrangian`: the Lagrangian PINN (characteristics and the state along them).
+- :mod:`pinns.methods`: the methods ``phys train --method`` offers, by entry point.
 """
 
 from __future__ import annotations
@@ -32,10 +37,32 @@ __all__ = [
     "balanced_weights",
     "HardInitial",
     "TimeWindows",
+    "Scaled",
     "TrainConfig",
     "preset",
     "train",
     "TrainResult",
+    "AbstractNetwork",
+    "AbstractMethod",
+    "EulerianPINN",
+    "LagrangianPINN",
+    "LagrangianModel",
+    "AbstractReducer",
+    "Mean",
+    "CausalWeighting",
+    "AbstractObjective",
+    "MethodObjective",
+    "TrainState",
+    "fit",
+    "adam_steps",
+    "lbfgs_steps",
+    "save_checkpoint",
+    "load_checkpoint",
+    "CheckpointError",
+    "relative_l2",
+    "evaluate",
+    "predict",
+    "MethodSpec",
 ]
 
 _WHERE = {
@@ -50,10 +77,32 @@ _WHERE = {
     "balanced_weights": "pinns.losses",
     "HardInitial": "pinns.constraints",
     "TimeWindows": "pinns.constraints",
+    "Scaled": "pinns.constraints",
     "TrainConfig": "pinns.config",
     "preset": "pinns.config",
     "train": "pinns.train",
     "TrainResult": "pinns.train",
+    "AbstractNetwork": "pinns.nets",
+    "AbstractMethod": "pinns.method",
+    "EulerianPINN": "pinns.method",
+    "LagrangianPINN": "pinns.lagrangian",
+    "LagrangianModel": "pinns.lagrangian",
+    "AbstractReducer": "pinns.reducers",
+    "Mean": "pinns.reducers",
+    "CausalWeighting": "pinns.reducers",
+    "AbstractObjective": "pinns.loop",
+    "MethodObjective": "pinns.loop",
+    "TrainState": "pinns.loop",
+    "fit": "pinns.loop",
+    "adam_steps": "pinns.loop",
+    "lbfgs_steps": "pinns.loop",
+    "save_checkpoint": "pinns.checkpoint",
+    "load_checkpoint": "pinns.checkpoint",
+    "CheckpointError": "pinns.checkpoint",
+    "relative_l2": "pinns.metrics",
+    "evaluate": "pinns.metrics",
+    "predict": "pinns.metrics",
+    "MethodSpec": "pinns.methods",
 }
 
 

@@ -14,18 +14,25 @@ Checkpoints go to ``DIR/checkpoint.eqx``; ``--resume`` continues from them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from phys.case import Case, CaseError
-from pinns.config import METHODS, PRESETS, TrainConfig, preset
+from pinns.config import PRESETS, TrainConfig, preset
+from pinns.methods import method_spec, registered
 
-__all__ = ["SETTINGS", "METHODS", "PRESETS", "check_supported", "configure", "run"]
+__all__ = ["PRESETS", "settings", "methods", "check_supported", "configure", "run"]
 
-# Training settings `--set` accepts, by name (the rest of `--set` goes to the case).
-SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "method")
+
+def methods() -> dict[str, str]:
+    """The registered methods (entry point group ``physax.methods``) and their one-line summaries."""
+    return {name: spec.summary for name, spec in sorted(registered().items())}
+
+
+def settings(method: str) -> tuple[str, ...]:
+    """The training settings ``--set`` accepts with ``method``, by name (the rest of ``--set`` goes to the case)."""
+    return TrainConfig.from_settings(method).keys()
 
 # What pinns.train handles now: space-time PDEs of the form u_t = L u + N(u)
 # whose fluxes are pointwise, with these boundary kinds.
@@ -49,19 +56,19 @@ def check_supported(case: Case) -> None:
 
 def configure(case: Case, *, method: str, preset_name: str, steps: int | None, settings: dict[str, Any]) -> TrainConfig:
     """The run's config: the preset for ``case``, then ``steps`` and ``settings``; raises :class:`CaseError`."""
-    if method not in METHODS:
-        raise CaseError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    spec = method_spec(method)
     check_supported(case)
     config = preset(preset_name, case.name, method)
     changes = dict(settings)
     if steps is not None:
         changes["steps"] = steps
     config = config.replace(**changes) if changes else config
-    if config.data_file and not Path(config.data_file).is_file():
-        raise CaseError("data_file", f"no such file: {config.data_file}")
-    if config.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
+    if config.sampling.data_file and not Path(config.sampling.data_file).is_file():
+        raise CaseError("data_file", f"no such file: {config.sampling.data_file}")
+    if config.marching.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         # Checked here too, so the error comes before the reference solve.
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
+    spec.check(case, config)
     return config
 
 
@@ -76,7 +83,8 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> 
 
     from phys.io import TrajectoryWriter
     from pinns.plot import plot_training
-    from pinns.train import CheckpointError, train
+    from pinns.checkpoint import CheckpointError
+    from pinns.train import train
     from solvers.solve import solve
 
     out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@
   ``s = (t - t0) / tau``: the initial condition ``u(t0, x) = g(x)`` holds
   exactly, the network ``N`` only has to learn the change (the output
   transform of hard-constraint PINNs, Lu et al. 2021 and Lagaris et al. 1998).
+- :class:`Scaled`: a network's outputs times fixed scales (a characteristic
+  speed, say), so the network itself works with values of order one.
 - :class:`TimeWindows`: networks trained one after another on consecutive
   time windows (time marching, Wang, Sankaran & Perdikaris 2022, section
   3.3; Mattey & Ghosh 2022), each window starting from the previous one's
@@ -21,9 +23,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from pinns.nets import Jet
+from typing import Sequence
 
-__all__ = ["FourierInterpolant", "HardInitial", "TimeWindows"]
+from pinns.nets import AbstractNetwork, Jet
+
+__all__ = ["FourierInterpolant", "HardInitial", "Scaled", "TimeWindows"]
 
 class FourierInterpolant(eqx.Module):
     """The trigonometric interpolant of ``values[fields, *n]`` on the periodic box ``origin + [0, length)``.
@@ -84,29 +88,39 @@ class FourierInterpolant(eqx.Module):
         return cos @ a - sin @ b, tuple(per_axis)
 
 
-class HardInitial(eqx.Module):
-    """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``."""
+class HardInitial(AbstractNetwork):
+    """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``.
 
-    network: eqx.Module
-    initial: FourierInterpolant
+    ``initial`` ``None`` stands for zero (a displacement that starts at nought).
+    """
+
+    network: AbstractNetwork
+    initial: FourierInterpolant | None
     # Arrays, not static floats, so the windows of a time-marching run share one compilation.
     t0: Float[Array, ""]
     tau: Float[Array, ""]
 
     def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
         t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
-        return self.initial(z[1:]) + ((z[0] - t0) / tau) * self.network(z)
+        change = ((z[0] - t0) / tau) * self.network(z)
+        return change if self.initial is None else self.initial(z[1:]) + change
 
-    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet | None:
         """As :meth:`pinns.nets.MLP.jet`, from the network's jet and the interpolant's closed form.
 
         With ``s = (t - t0) / tau``: ``d^m/dt^m (s N) = s N^(m) + (m / tau) N^(m-1)``
         and along space ``D^m u = D^m g + s D^m N``.
         """
+        net = self.network.jet(z, orders)
+        if net is None:
+            return None
         t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
         s = (z[0] - t0) / tau
-        net = self.network.jet(z, orders)
-        g, g_streams = self.initial.jet(z[1:], orders[1:])
+        if self.initial is None:
+            g = jnp.zeros_like(net.value)
+            g_streams = tuple(tuple(jnp.zeros_like(net.value) for _ in range(k)) for k in orders[1:])
+        else:
+            g, g_streams = self.initial.jet(z[1:], orders[1:])
         time_streams = []
         below = net.value
         for m, stream in enumerate(net.directions[0], start=1):
@@ -118,15 +132,36 @@ class HardInitial(eqx.Module):
         )
         return Jet(g + s * net.value, (tuple(time_streams), *space))
 
+    def warm_start(self, previous: "HardInitial") -> "HardInitial":
+        """The network's weights from ``previous``; this window's initial values, ``t0`` and ``tau`` kept."""
+        return eqx.tree_at(lambda m: m.network, self, self.network.warm_start(previous.network))
 
-class TimeWindows(eqx.Module):
+
+class Scaled(AbstractNetwork):
+    """``scale * network(z)``, the scales fixed (never trained)."""
+
+    network: AbstractNetwork
+    scale: Float[Array, " outputs"]
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " outputs"]:
+        return jax.lax.stop_gradient(self.scale) * self.network(z)
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet | None:
+        net = self.network.jet(z, orders)
+        return None if net is None else net.map(lambda v: jax.lax.stop_gradient(self.scale) * v)
+
+    def warm_start(self, previous: "Scaled") -> "Scaled":
+        return eqx.tree_at(lambda m: m.network, self, self.network.warm_start(previous.network))
+
+
+class TimeWindows(AbstractNetwork):
     """Models of consecutive windows ``[edges[i], edges[i + 1]]``, as one function of ``(t, x)``.
 
     A point at a shared edge belongs to the later window (its start, where
     that window's initial condition is the earlier one's end).
     """
 
-    models: tuple[eqx.Module, ...]
+    models: tuple[AbstractNetwork, ...]
     edges: tuple[float, ...] = eqx.field(static=True)
 
     def window_of(self, t: Array) -> Array:
@@ -139,3 +174,15 @@ class TimeWindows(eqx.Module):
         # branch-free select, which vmap keeps cheap for a few windows.
         values = jnp.stack([model(z) for model in self.models])
         return values[self.window_of(z[0])]
+
+    def predict(self, times: np.ndarray, coords: Sequence[np.ndarray], batch: int = 65536) -> np.ndarray:
+        """Each window's model on its own times only, put back in the order asked for."""
+        times = np.asarray(times)
+        owner = np.searchsorted(np.asarray(self.edges[1:-1]), times, side="right")
+        out = None
+        for i, model in enumerate(self.models):
+            if np.any(owner == i):
+                part = model.predict(times[owner == i], coords, batch)
+                out = np.empty((len(times), *part.shape[1:]), part.dtype) if out is None else out
+                out[owner == i] = part
+        return out

@@ -24,8 +24,9 @@ at a point; :mod:`pinns.residual` uses them for the PDE residual.
 
 from __future__ import annotations
 
+import abc
 import math
-from typing import Callable, Literal
+from typing import Callable, Literal, Sequence
 
 import equinox as eqx
 import jax
@@ -34,6 +35,10 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 __all__ = [
+    "AbstractNetwork",
+    "PointFunction",
+    "as_network",
+    "on_grid",
     "ACTIVATIONS",
     "Jet",
     "MAX_JET_ORDER",
@@ -46,6 +51,69 @@ __all__ = [
     "glorot_normal",
     "make_network",
 ]
+
+class AbstractNetwork(eqx.Module):
+    """A model of the fields: one space-time point ``z = (t, x_1, ...)`` to the outputs there.
+
+    The contract every model of :mod:`pinns` fulfils, networks and output
+    transforms alike (:mod:`pinns.constraints`, :mod:`pinns.lagrangian`):
+
+    - ``__call__(z)``: the outputs at one point (batches are ``jax.vmap``);
+    - :meth:`jet`: the value and pure derivatives along the input axes by Taylor
+      mode, or ``None`` (the default) when the model has no such pass; the
+      residual then takes nested forward mode (:mod:`pinns.residual`);
+    - :meth:`predict`: the fields on a grid of times and coordinates, as the
+      solver saves them (a Lagrangian model maps its characteristics back);
+    - :meth:`warm_start`: this model with the trained weights of ``previous``
+      (a model of the same kind trained on the window before), its own input
+      box and fixed data kept.
+    """
+
+    @abc.abstractmethod
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " outputs"]:
+        raise NotImplementedError
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> "Jet | None":
+        """Value and derivatives along input axis ``i`` up to ``orders[i]``, or ``None``: no Taylor mode."""
+        return None
+
+    def predict(self, times: np.ndarray, coords: Sequence[np.ndarray], batch: int = 65536) -> np.ndarray:
+        """The fields on the grid ``times x coords``: ``[T, *n, fields]`` (host)."""
+        return on_grid(self, times, coords, batch)
+
+    def warm_start(self, previous: "AbstractNetwork") -> "AbstractNetwork":
+        """This model with ``previous``'s weights; by default all of them (a model with no fixed data)."""
+        return previous
+
+
+class PointFunction(AbstractNetwork):
+    """Any callable ``z -> outputs`` as a model (no Taylor mode: the residual takes nested forward mode)."""
+
+    function: Callable[[Array], Array]
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " outputs"]:
+        return self.function(z)
+
+
+def as_network(function: Callable[[Array], Array]) -> AbstractNetwork:
+    """``function`` as an :class:`AbstractNetwork` (itself if it is one)."""
+    return function if isinstance(function, AbstractNetwork) else PointFunction(function)
+
+
+@eqx.filter_jit
+def _evaluate(model: AbstractNetwork, points: Float[Array, "n d"]) -> Float[Array, "n outputs"]:
+    return jax.vmap(model)(points)
+
+
+def on_grid(model: AbstractNetwork, times: np.ndarray, coords: Sequence[np.ndarray], batch: int = 65536) -> np.ndarray:
+    """``model`` at every point of ``times x coords``: ``[T, *n, outputs]`` (host), in batches of ``batch`` points."""
+    dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+    axes = [np.asarray(times), *map(np.asarray, coords)]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    points = np.stack([m.reshape(-1) for m in mesh], axis=1).astype(dtype)
+    out = np.concatenate([np.asarray(_evaluate(model, jnp.asarray(points[i : i + batch]))) for i in range(0, len(points), batch)])
+    return out.reshape(*mesh[0].shape, -1)
+
 
 Activation = Literal["tanh", "sin", "gelu"]
 ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
@@ -204,7 +272,13 @@ def _embedding(
     return _Embedding(shift=(lo + hi) / 2, scale=(hi - lo) / 2, periodic=periodic, fourier=features)
 
 
-class MLP(eqx.Module):
+def _keep_box(network: "MLP | ModifiedMLP", previous: "MLP | ModifiedMLP") -> "MLP | ModifiedMLP":
+    # ``previous``'s weights in ``network``, whose input box (a new window) is kept.
+    box = (network.embedding.shift, network.embedding.scale)
+    return eqx.tree_at(lambda m: (m.embedding.shift, m.embedding.scale), previous, box)
+
+
+class MLP(AbstractNetwork):
     """Embedding, ``depth`` hidden layers of ``width``, linear output."""
 
     embedding: _Embedding
@@ -225,8 +299,11 @@ class MLP(eqx.Module):
             h = elementwise_jet(self.activation, layer.jet(h))
         return self.layers[-1].jet(h)
 
+    def warm_start(self, previous: "MLP") -> "MLP":
+        return _keep_box(self, previous)
 
-class ModifiedMLP(eqx.Module):
+
+class ModifiedMLP(AbstractNetwork):
     """Gated MLP: ``U = act(W_u e)``, ``V = act(W_v e)``, each layer ``h <- z U + (1 - z) V``."""
 
     embedding: _Embedding
@@ -256,6 +333,9 @@ class ModifiedMLP(eqx.Module):
             # gate u + (1 - gate) v = v + gate (u - v): one product of jets, not two.
             h = _add_jet(v, _mul_jet(elementwise_jet(self.activation, layer.jet(h)), difference))
         return self.layers[-1].jet(h)
+
+    def warm_start(self, previous: "ModifiedMLP") -> "ModifiedMLP":
+        return _keep_box(self, previous)
 
 
 def make_network(

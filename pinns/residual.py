@@ -13,7 +13,7 @@ the network again), so the PINN residual
 comes from the same definition the spectral solver uses; no PDE is written a
 second time.
 
-Derivatives come two ways (:func:`_network_derivatives`):
+Derivatives come two ways (:func:`network_derivatives`):
 
 - The networks of :mod:`pinns.nets` propagate their own Taylor jets
   (:meth:`pinns.nets.MLP.jet`): value, ``d/dt`` and the pure derivatives
@@ -48,9 +48,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex
-from pinns.nets import MAX_JET_ORDER
+from pinns.nets import MAX_JET_ORDER, AbstractNetwork, as_network
 
-__all__ = ["derivative", "point_derivatives", "residual", "residuals", "time_derivative"]
+__all__ = [
+    "derivative", "point_derivatives", "residual", "residuals", "time_derivative",
+    "right_hand_side", "table_derivatives", "derivative_table", "reads", "network_derivatives",
+]
 
 PointFunction = Callable[[Float[Array, " d"]], Array]
 
@@ -129,25 +132,25 @@ def _pure_orders(alphas: set[MultiIndex], n_dims: int) -> tuple[int, ...]:
     return tuple(max((a[axis] for a in alphas if sum(a) == a[axis]), default=0) for axis in range(n_dims))
 
 
-def _network_derivatives(
-    net: PointFunction, alphas: set[MultiIndex], z: Array, taylor: bool = True
+def network_derivatives(
+    net: AbstractNetwork, alphas: set[MultiIndex], z: Array, taylor: bool = True
 ) -> tuple[Array, Array, dict[MultiIndex, Array]]:
     """``(net(z), d net / dt, {alpha: D^alpha net})`` at ``z``.
 
-    A network of :mod:`pinns.nets` (one with a ``jet`` method) gives the
-    value, ``d/dt`` and every pure space derivative from one Taylor-mode
-    pass (:meth:`pinns.nets.MLP.jet`), when ``taylor`` and the orders are
-    at most :data:`pinns.nets.MAX_JET_ORDER`. Otherwise: ``u, u_t`` from one
-    jvp and one nested forward-mode tower per axis. Mixed derivatives take
-    nested forward mode on either path.
+    A model whose :meth:`pinns.nets.AbstractNetwork.jet` gives a jet (the
+    networks of :mod:`pinns.nets` and their transforms) gives the value,
+    ``d/dt`` and every pure space derivative from one Taylor-mode pass
+    (:meth:`pinns.nets.MLP.jet`), when ``taylor`` and the orders are at most
+    :data:`pinns.nets.MAX_JET_ORDER`. Otherwise: ``u, u_t`` from one jvp and
+    one nested forward-mode tower per axis. Mixed derivatives take nested
+    forward mode on either path.
     """
     n_dims = z.shape[0] - 1
     zero = (0,) * n_dims
     orders = _pure_orders(alphas, n_dims)
     out: dict[MultiIndex, Array] = {}
-    jet = getattr(net, "jet", None)
-    if taylor and jet is not None and max(orders, default=0) <= MAX_JET_ORDER:
-        result = jet(z, (1, *orders))
+    result = net.jet(z, (1, *orders)) if taylor and max(orders, default=0) <= MAX_JET_ORDER else None
+    if result is not None:
         value, u_t = result.value, result.directions[0][0]
         for axis, streams in enumerate(result.directions[1:]):
             for k, stream in enumerate(streams, start=1):
@@ -198,14 +201,14 @@ class _Lookup:
         return self._get((field, _pad(alpha, self._n_dims)))
 
 
-def _reads(method: Callable[[Derivatives], Any], n_dims: int, names: tuple[str, ...], dtype: jnp.dtype) -> list[Key]:
+def reads(method: Callable[[Derivatives], Any], n_dims: int, names: tuple[str, ...], dtype: jnp.dtype) -> list[Key]:
     """The ``(field, alpha)`` entries a PDE method asks ``d`` for (traced abstractly: no work)."""
     recorder = _Lookup(None, n_dims, names, dtype)
     jax.eval_shape(lambda: method(recorder))
     return list(dict.fromkeys(recorder.reads))
 
 
-def _table(network: dict[MultiIndex, Array], names: tuple[str, ...], z: Array, keys: set[Key]) -> dict[Key, Array]:
+def derivative_table(network: dict[MultiIndex, Array], names: tuple[str, ...], z: Array, keys: set[Key]) -> dict[Key, Array]:
     """The value of every key at ``z``: the network's derivatives, and the coordinates' derivatives (1 or 0)."""
     n_dims = z.shape[0] - 1
     table: dict[Key, Array] = {}
@@ -299,13 +302,13 @@ def residual(
     ``residuals(d, time_derivatives)`` method; that form is used when it has one,
     with ``names`` naming the extra outputs (``("u", "v", "p")``).
 
-    First the PDE's methods are traced abstractly to list the derivatives
-    they read; the flux terms ``D^alpha F`` need those shifted by ``alpha``
-    (chain rule, :func:`_outer_derivative`). Then every needed derivative is
-    built once (:func:`_network_derivatives`; ``taylor=False`` forces the
-    generic nested forward mode) and the terms are read off the table.
+    The entries the right-hand side reads are listed first
+    (:func:`right_hand_side`); then every needed derivative is built once
+    (:func:`network_derivatives`; ``taylor=False`` forces the generic nested
+    forward mode) and the terms are read off the table.
     """
     names = pde.fields if names is None else tuple(names)
+    net = as_network(net)
     n_dims = z.shape[0] - 1
     zero = (0,) * n_dims
     coordinates = {(axis, zero) for axis in range(n_dims)}
@@ -313,45 +316,70 @@ def residual(
 
     def derivatives(keys: set[Key]) -> tuple[Array, dict[Key, Array]]:
         alphas = {alpha for field, alpha in keys if isinstance(field, str)}
-        _, u_t, network = _network_derivatives(net, alphas, z, taylor)
-        return u_t, _table(network, names, z, keys)
+        _, u_t, network = network_derivatives(net, alphas, z, taylor)
+        return u_t, derivative_table(network, names, z, keys)
 
     if full_form is not None:
         # Only shapes matter while listing the reads.
         placeholder = {field: jnp.zeros((), z.dtype) for field in pde.fields}
-        keys = set(_reads(lambda d: full_form(d, placeholder), n_dims, names, z.dtype)) | coordinates
+        keys = set(reads(lambda d: full_form(d, placeholder), n_dims, names, z.dtype)) | coordinates
         u_t, table = derivatives(keys)
         time_derivatives = {field: u_t[names.index(field)] for field in pde.fields}
         terms = full_form(_Lookup(table, n_dims, names, z.dtype), time_derivatives)
         return jnp.stack(list(terms.values()))
+    keys, rhs = right_hand_side(pde, n_dims, names, z.dtype)
+    u_t, table = derivatives(keys | coordinates)
+    values = rhs(table)
+    return jnp.stack([u_t[names.index(field)] - values[field] for field in pde.fields])
+
+
+def table_derivatives(table: dict[Key, Array], n_dims: int, names: tuple[str, ...], dtype: jnp.dtype) -> Derivatives:
+    """``d(field, alpha)`` answered from a derivative table ``{(field, alpha): value}`` (see :func:`reads`)."""
+    return _Lookup(table, n_dims, names, dtype)
+
+
+def right_hand_side(
+    pde: AbstractPDE, n_dims: int, names: tuple[str, ...], dtype: jnp.dtype
+) -> tuple[set[Key], Callable[[dict[Key, Array]], dict[str, Array]]]:
+    """The derivative-table entries ``L u + N(u)`` needs at a point, and the function of the table that gives it per field.
+
+    First the PDE's methods are traced abstractly to list the derivatives
+    they read; the flux terms ``D^alpha F`` need those shifted by ``alpha``
+    (chain rule, :func:`_outer_derivative`), so the network is never run
+    again for a flux. Whoever fills the table (autodiff of an Eulerian
+    network, the chain rule along a Lagrangian one) then gets the right-hand
+    side from the PDE's own definition.
+    """
+    zero = (0,) * n_dims
+    coordinates = {(axis, zero) for axis in range(n_dims)}
     linear = {field: {_pad(alpha, n_dims): c for alpha, c in terms.items()} for field, terms in pde.linear().items()}
-    reads = set(_reads(pde.nonlinear, n_dims, names, z.dtype)) | coordinates
-    flux_shape = jax.eval_shape(lambda: pde.nonlinear(_Lookup(None, n_dims, names, z.dtype)))
+    read = set(reads(pde.nonlinear, n_dims, names, dtype)) | coordinates
+    flux_shape = jax.eval_shape(lambda: pde.nonlinear(_Lookup(None, n_dims, names, dtype)))
 
     def flux(field: str, alpha: MultiIndex) -> Callable[[dict[Key, Array]], Array]:
-        return lambda table: pde.nonlinear(_Lookup(table, n_dims, names, z.dtype))[field][alpha]
+        return lambda table: pde.nonlinear(_Lookup(table, n_dims, names, dtype))[field][alpha]
 
     outer = {}
-    keys = set(reads) | {(field, alpha) for field, terms in linear.items() for alpha in terms}
+    keys = set(read) | {(field, alpha) for field, terms in linear.items() for alpha in terms}
     for field, terms in flux_shape.items():
         for alpha in terms:
             if any(_pad(alpha, n_dims)):
-                outer[(field, alpha)] = _outer_derivative(flux(field, alpha), reads, _pad(alpha, n_dims))
+                outer[(field, alpha)] = _outer_derivative(flux(field, alpha), read, _pad(alpha, n_dims))
                 keys |= outer[(field, alpha)][1]
-    u_t, table = derivatives(keys)
-    fluxes = pde.nonlinear(_Lookup(table, n_dims, names, z.dtype))
-    out = []
-    for field in pde.fields:
-        rhs = jnp.zeros((), z.dtype)
-        for alpha, coefficient in linear.get(field, {}).items():
-            rhs = rhs + coefficient * table[(field, alpha)]
-        for alpha, flux_value in fluxes.get(field, {}).items():
-            if (field, alpha) in outer:
-                rhs = rhs + outer[(field, alpha)][0](table)
-            else:
-                rhs = rhs + flux_value
-        out.append(u_t[names.index(field)] - rhs)
-    return jnp.stack(out)
+
+    def rhs(table: dict[Key, Array]) -> dict[str, Array]:
+        fluxes = pde.nonlinear(_Lookup(table, n_dims, names, dtype))
+        out = {}
+        for field in pde.fields:
+            value = jnp.zeros((), dtype)
+            for alpha, coefficient in linear.get(field, {}).items():
+                value = value + coefficient * table[(field, alpha)]
+            for alpha, flux_value in fluxes.get(field, {}).items():
+                value = value + (outer[(field, alpha)][0](table) if (field, alpha) in outer else flux_value)
+            out[field] = value
+        return out
+
+    return keys, rhs
 
 
 def residuals(

@@ -30,7 +30,7 @@ def test_phys_train_writes_model_prediction_metrics_and_plot(tmp_path, capsys):
     for name in ("model.eqx", "prediction.h5", "metrics.json", "training.png"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["steps"] == 20 and metrics["method"] == "causal" and metrics["config"]["width"] == 8
+    assert metrics["steps"] == 20 and metrics["method"] == "causal" and metrics["config"]["network"]["width"] == 8
     assert validate(out / "prediction.h5") == []
     prediction = read(out / "prediction.h5")
     assert prediction.attrs.get("case_sha256", metrics["case_sha256"]) == metrics["case_sha256"]

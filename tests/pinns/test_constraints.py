@@ -14,7 +14,9 @@ from phys.case import CaseError
 from pinns.config import TrainConfig
 from pinns.constraints import FourierInterpolant, HardInitial, TimeWindows
 from pinns.nets import make_network
-from pinns.train import _adam_steps, make_problem, predict, train
+from pinns.loop import adam_steps
+from pinns.problem import check_hard_initial, make_problem
+from pinns.train import predict, train
 
 
 def _trig(x, y):
@@ -81,11 +83,11 @@ def test_windowed_hard_initial_run_is_continuous_at_the_window_edges_and_resumes
 
     case = small_case.with_updates({"time.t_end": 0.6, "dtype": "float64"})
     reference = solve(case)
-    config = TrainConfig(method="causal", steps=6, windows=3, hard_initial=True, width=8, depth=2, n_residual=32, n_chunks=4,
-                         eval_every=3, checkpoint_every=4)
-    compiled = _adam_steps._cache_size()
+    config = TrainConfig.from_settings("causal", steps=6, windows=3, hard_initial=True, width=8, depth=2, n_residual=32, n_chunks=4,
+                                       eval_every=3, checkpoint_every=4)
+    compiled = adam_steps._cache_size()
     whole = train(case, config, reference=reference, progress=False)
-    assert _adam_steps._cache_size() == compiled + 1  # the three windows share one compilation
+    assert adam_steps._cache_size() == compiled + 1  # the three windows share one compilation
     assert isinstance(whole.model, TimeWindows) and len(whole.model.models) == 3
     assert whole.steps == 18 and [h["window"] for h in whole.history] == [0, 0, 1, 1, 2, 2]
     # Window k starts exactly from window k-1's prediction at the shared edge (on the grid nodes).
@@ -111,7 +113,9 @@ def test_hard_initial_needs_a_periodic_case():
     import cases
 
     with pytest.raises(CaseError, match="hard_initial"):
-        make_problem(cases.get("burgers"), hard_initial=True)
+        check_hard_initial(make_problem(cases.get("burgers")))
+    with pytest.raises(CaseError, match="hard_initial"):
+        train(cases.get("burgers").with_updates({"grid.n": 33}), TrainConfig.from_settings("pinn", hard_initial=True, steps=1))
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "modified_mlp"])

@@ -11,7 +11,8 @@ from phys.case import CaseError
 from phys.cli import main
 from pinns.config import TrainConfig
 from pinns.data import load_observations
-from pinns.train import init_state, loss_terms, make_problem, predict, relative_l2, sample, train, window_problem
+from pinns.problem import make_problem
+from pinns.train import predict, relative_l2, setup, train
 
 
 def test_data_term_is_the_mean_square_misfit_of_the_observations_inside_the_window(small_case):
@@ -19,16 +20,17 @@ def test_data_term_is_the_mean_square_misfit_of_the_observations_inside_the_wind
     rng = np.random.default_rng(0)
     points = np.stack([rng.uniform(0, 0.5, 40), rng.uniform(0, 2 * np.pi, 40)], axis=1)
     values = rng.normal(size=(40, 1))
-    config = TrainConfig(width=8, depth=2, n_residual=32, n_chunks=4, n_data=40)
+    config = TrainConfig.from_settings("pinn", width=8, depth=2, n_residual=32, n_chunks=4, n_data=40)
     problem = make_problem(case, data=(points, values))
-    model = init_state(problem, config, jax.random.key(1)).model
-    batch = sample(problem, config, jax.random.key(2))
+    method = setup(case, config).method
+    model = method.init_model(problem, jax.random.key(1))
+    batch = problem.sample(jax.random.key(2), config.sampling)
     expected = np.mean((np.asarray(jax.vmap(model)(batch.data)) - np.asarray(batch.data_values)) ** 2)
-    terms, _ = loss_terms(model, problem, batch, jnp.asarray(0.0), False)
+    terms, _ = method.terms(model, problem, batch, jnp.asarray(1.0))
     assert float(terms["data"]) == pytest.approx(expected, rel=1e-12)
     # In the window [0.25, 0.5] only the observations at t >= 0.25 count.
-    late = window_problem(problem, 0.25, 0.5, problem.ic_values)
-    terms, _ = loss_terms(model, late, batch, jnp.asarray(0.0), False)
+    late = problem.window(0.25, 0.5, problem.ic_values)
+    terms, _ = method.terms(model, late, batch, jnp.asarray(1.0))
     inside = np.asarray(batch.data[:, 0]) >= 0.25
     misfit = np.mean((np.asarray(jax.vmap(model)(batch.data)) - np.asarray(batch.data_values)) ** 2, axis=1)
     assert float(terms["data"]) == pytest.approx(misfit[inside].mean(), rel=1e-12)
@@ -41,10 +43,11 @@ def test_training_on_solver_observations_alone_fits_the_solution(tmp_path, small
     run_case(case, tmp_path / "run.h5")
     reference = solve(case)
     # No residual and no IC term: the data term alone must carry the fit.
-    config = TrainConfig(steps=600, learning_rate=1e-2, decay_steps=200, width=16, depth=2, n_residual=32, n_chunks=4,
-                         weight_residual=0.0, weight_initial=0.0, data_file=str(tmp_path / "run.h5"), n_data=128, eval_every=600)
-    problem = make_problem(case, data=load_observations(tmp_path / "run.h5", case))
-    untrained = init_state(problem, config, jax.random.split(jax.random.key(case.seed))[0]).model
+    config = TrainConfig.from_settings("pinn", steps=600, learning_rate=1e-2, decay_steps=200, width=16, depth=2, n_residual=32,
+                                       n_chunks=4, weight_residual=0.0, weight_initial=0.0, data_file=str(tmp_path / "run.h5"),
+                                       n_data=128, eval_every=600)
+    pieces = setup(case, config)
+    untrained = pieces.model(pieces.problem)
     target = reference["u"][0][..., None]
     before = relative_l2(predict(untrained, reference.time, (reference.coords["x"],)), target)
     result = train(case, config, reference=reference, progress=False)

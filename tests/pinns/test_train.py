@@ -7,8 +7,9 @@ import jax
 import numpy as np
 import pytest
 
+from pinns.checkpoint import CheckpointError
 from pinns.config import TrainConfig, preset
-from pinns.train import CheckpointError, init_state, make_problem, predict, relative_l2, train
+from pinns.train import predict, relative_l2, setup, train
 
 
 # Measured on 2 CPU cores: 1.121 untrained -> 0.338 after 1500 Adam steps (x0.30);
@@ -27,8 +28,8 @@ def test_resumed_training_gives_the_same_parameters_as_an_uninterrupted_run(tmp_
     case = small_case
     reference = solve(case)
     # With L-BFGS, stop inside its phase, so both optimiser states go through the checkpoint.
-    config = TrainConfig(method=method, steps=10 - lbfgs_steps, lbfgs_steps=lbfgs_steps, width=8, depth=2, n_residual=64, n_chunks=4,
-                         n_initial=16, eval_every=3, checkpoint_every=5)
+    config = TrainConfig.from_settings(method, steps=10 - lbfgs_steps, lbfgs_steps=lbfgs_steps, width=8, depth=2, n_residual=64,
+                                       n_chunks=4, n_initial=16, eval_every=3, checkpoint_every=5)
     whole = train(case, config, reference=reference, progress=False)
     train(case, config, reference=reference, checkpoint_dir=tmp_path, stop_at=8, progress=False)
     resumed = train(case, config, reference=reference, checkpoint_dir=tmp_path, resume=True, progress=False)
@@ -53,8 +54,8 @@ def test_short_training_on_burgers_cuts_the_error_by_a_stated_factor():
     case = get("burgers").with_updates({"grid.n": 513, "time.dt": 1e-3})
     reference = solve(case)
     config = preset("cpu", "burgers").replace(steps=1500, lbfgs_steps=0, eval_every=1500)
-    problem = make_problem(case)
-    untrained = init_state(problem, config, jax.random.split(jax.random.key(case.seed))[0]).model
+    pieces = setup(case, config)
+    untrained = pieces.model(pieces.problem)
     target = reference["u"][0][..., None]
     before = relative_l2(predict(untrained, reference.time, (reference.coords["x"],)), target)
     after = train(case, config, reference=reference, progress=False).rel_l2
@@ -65,23 +66,24 @@ def test_short_training_on_burgers_cuts_the_error_by_a_stated_factor():
 def test_gradient_norm_balancing_makes_every_weighted_term_pull_equally_hard():
     import optax
 
-    from pinns.train import _balance, loss_terms, sample
+    from pinns.loop import balance
 
     from cases import get
 
     case = get("burgers").with_updates({"grid.n": 65, "dtype": "float64"})
     config = preset("cpu", "burgers").replace(width=8, depth=2, n_residual=256, n_initial=32, n_boundary=16, balance_every=1,
                                               balance_momentum=0.0)
-    problem = make_problem(case)
+    pieces = setup(case, config)
+    objective = pieces.objective(pieces.problem)
     key = jax.random.key(0)
-    state = init_state(problem, config, key)
-    balanced = _balance(state, problem, config, key)
-    # The same batch _balance draws; each term's gradient norm, times its new weight.
-    batch = sample(problem, config, jax.random.fold_in(key, state.step))
+    state = pieces.state(pieces.problem)
+    balanced = balance(state, objective, 0.0, key)
+    # The same batch balance draws; each term's gradient norm, times its new weight.
+    batch = objective.sample(jax.random.fold_in(key, state.step))
     params, static = eqx.partition(state.model, eqx.is_inexact_array)
     pulls = {}
     for name in state.weights:
-        grad = jax.grad(lambda p: loss_terms(eqx.combine(p, static), problem, batch, state.eps, False)[0][name])(params)
+        grad = jax.grad(lambda p: objective.terms(eqx.combine(p, static), batch, state.reducer_state)[0][name])(params)
         pulls[name] = float(balanced.weights[name]) * float(optax.tree.norm(grad))
     assert set(pulls) == {"initial", "residual", "boundary"}
     values = np.array(list(pulls.values()))
@@ -90,6 +92,6 @@ def test_gradient_norm_balancing_makes_every_weighted_term_pull_equally_hard():
     raw = sum(pulls[name] / float(balanced.weights[name]) for name in pulls)
     assert values[0] == pytest.approx(raw, rel=1e-10)
     # With momentum, the new weight is the blend of the old one and that value.
-    half = _balance(state, problem, config.replace(balance_momentum=0.5), key)
+    half = balance(state, objective, 0.5, key)
     for name in pulls:
         assert float(half.weights[name]) == pytest.approx(0.5 * float(state.weights[name]) + 0.5 * float(balanced.weights[name]), rel=1e-12)
