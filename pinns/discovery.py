@@ -342,6 +342,8 @@ def _network(base: Any, case: Case, obs: Observations, config: DiscoveryConfig, 
     scheme = base.scheme
     d = scheme.derivatives(scheme.init(base.u0))
     z = np.asarray(hidden_inputs(d, case.fields, case.n_dims, config.derivatives)).reshape(-1, n_in)
+    if case.n_dims == 0:  # the inputs are the fields: their measured range, not one point
+        z = obs.values.reshape(-1, n_in)
     shift, spread = z.mean(axis=0), z.std(axis=0)
     spread = np.where(spread > 0, spread, np.maximum(np.abs(shift), 1.0))
     dt = case.time.save_dt * max(1, int(np.min(np.diff(obs.times)))) if len(obs.times) > 1 else case.time.save_dt

@@ -53,7 +53,11 @@ class HiddenNetwork(eqx.Module):
 
     def __init__(self, n_inputs: int, n_outputs: int, key: PRNGKeyArray, *, width: int = 32, depth: int = 3,
                  shift: Array | None = None, spread: Array | None = None, scale: Array | None = None, dtype=None):
-        self.mlp = eqx.nn.MLP(n_inputs, n_outputs, width, depth, activation=jax.nn.gelu, key=key, dtype=dtype)
+        mlp = eqx.nn.MLP(n_inputs, n_outputs, width, depth, activation=jax.nn.gelu, key=key, dtype=dtype)
+        # A zero output layer: the fit starts from the known equation alone, not from a random term that may blow it up.
+        last = mlp.layers[-1]
+        self.mlp = eqx.tree_at(lambda m: (m.layers[-1].weight, m.layers[-1].bias), mlp,
+                               (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
         self.shift = jnp.zeros(n_inputs, dtype) if shift is None else jnp.asarray(shift, dtype)
         self.spread = jnp.ones(n_inputs, dtype) if spread is None else jnp.asarray(spread, dtype)
         self.scale = jnp.ones(n_outputs, dtype) if scale is None else jnp.asarray(scale, dtype)

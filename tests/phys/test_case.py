@@ -9,6 +9,7 @@ import math
 import pytest
 
 from cases import REGISTRY, get
+from phys._registry import PDES
 from phys.case import Case, CaseError
 
 
@@ -74,8 +75,8 @@ BAD_INPUTS = [
     ({"time.t_end": -1.0}, "time.t_end: must be after t0 = 0.0, got -1.0"),
     ({"pde.params.nu": 0.1}, "pde.params.nu: unknown parameter for PDE 'kuramoto-sivashinsky'; allowed: a, b, c"),
     ({"pde.params.a": math.nan}, "pde.params.a: must be a finite number, got nan"),
-    ({"pde.name": "navier"}, "pde.name: unknown PDE 'navier'; built in: allen-cahn, burgers, convection, convection-diffusion, kuramoto-sivashinsky, "
-     "lorenz, lotka-volterra, navier-stokes-2d, navier-stokes-vp, or a class of your own as 'module:Class'"),
+    ({"pde.name": "navier"}, f"pde.name: unknown PDE 'navier'; built in: {', '.join(sorted(PDES))}, "
+     "or a class of your own as 'module:Class'"),
     (
         {"bcs": [{"kind": "robin"}]},
         "bcs[0].kind: unknown boundary condition kind 'robin'; allowed: periodic, dirichlet, neumann, wall, inflow-outflow",

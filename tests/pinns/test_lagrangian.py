@@ -117,6 +117,15 @@ def test_exact_initial_transform_holds_at_random_weights():
     config = TrainConfig.from_settings("lagrangian", hard_initial=True, width=8, depth=2, n_residual=32, n_chunks=4)
     pieces = setup(case, config)
     model = pieces.model(pieces.problem)
+    # Random weights everywhere (the characteristics' output layer starts at zero: X = x0 until trained).
+    import equinox as eqx
+
+    weights, rest = eqx.partition(model, eqx.is_inexact_array)
+    paths, tree = jax.tree_util.tree_flatten_with_path(weights)
+    keys = jax.random.split(jax.random.key(3), len(paths))
+    leaves = [w + 0.5 * jax.random.normal(k, w.shape, w.dtype) if ".layers[" in jax.tree_util.keystr(p) else w
+              for (p, w), k in zip(paths, keys)]
+    model = eqx.combine(jax.tree_util.tree_unflatten(tree, leaves), rest)
     x0 = np.arange(32) * 2 * math.pi / 32
     at_start = np.asarray(jax.vmap(model)(jnp.stack([jnp.zeros(32), jnp.asarray(x0)], axis=1)))
     np.testing.assert_allclose(at_start[:, 0], x0, rtol=0, atol=1e-13)  # X(x0, 0) = x0
