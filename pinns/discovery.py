@@ -10,10 +10,12 @@ formula:
    Rackauckas et al. 2020): ``H`` inside the differentiable solver's
    right-hand side, the trajectory from the data's initial state fitted to
    the measurements through :func:`solvers.simulation` (diffrax's adjoint for
-   ODEs, checkpointed rollouts for PDEs).
+   ODEs, checkpointed rollouts for PDEs). The PINN route (universal PINNs,
+   Podina et al. 2023; :mod:`pinns.discovery_pinn`): a solution network
+   trained with ``H`` on the data misfit and the residual of known + ``H``.
 2. **Sample** ``H`` where the data lives: its inputs (the fields and their
-   space derivatives up to ``derivatives``) along the fitted trajectory, at
-   the measured times.
+   space derivatives up to ``derivatives``) along the fitted trajectory (the
+   solver's, or the solution network's by autodiff), at the measured times.
 3. **Regress**: a sympy library (monomials up to ``degree`` plus named extra
    functions) and sequentially thresholded least squares along a threshold
    path (:mod:`pinns.sparse_regression`), with its collinearity warning.
@@ -266,8 +268,6 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
     unknown = [field for field in config.hidden if field not in case.fields]
     if unknown:
         raise CaseError("hidden", f"'{unknown[0]}' is not a field of PDE '{case.pde.name}'; it has {', '.join(case.fields)}")
-    if config.route == "pinn":
-        raise CaseError("route", "the PINN route is not built yet; use --route solver")
     library = library_of(case, config)
     base = simulation(case, throw=False)  # a blow-up while fitting is a bad candidate, not an error
     known = base.pde
@@ -275,21 +275,19 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
     base = eqx.tree_at(lambda s: s.u0, base, jnp.asarray(obs.initial, base.u0.dtype))
     n_in = len(library.inputs)
     network = _network(base, case, obs, config, n_in)
-    none = tuple(jnp.zeros(0, base.u0.dtype) for _ in config.hidden)
-    term = _Term(network, none, none, (None,) * len(config.hidden))
 
-    # 1. Fit the network through the solver.
-    def network_loss(net: Any) -> jax.Array:
-        return _misfit(_simulation_with(base, eqx.tree_at(lambda t: t.network, term, net), config, known), case, obs)
+    if config.route == "pinn":
+        # 1-2. Fit a solution network and the hidden network together; sample along the solution network.
+        from pinns.discovery_pinn import fit_pinn
 
-    trainable, frozen = eqx.partition(network, eqx.is_inexact_array)
-    trainable, history = _adam(trainable, lambda p: network_loss(eqx.combine(p, frozen)), config, config.steps)
-    network = eqx.combine(trainable, frozen)
-    term = eqx.tree_at(lambda t: t.network, term, network)
-    fitted = _simulation_with(base, term, config, known)
-
+        fit = fit_pinn(case, known, obs, config, base.scheme.coords(), network, base.u0.dtype)
+        inputs, outputs, history = fit.inputs, fit.outputs, fit.history
+        # Its u(t0) is a denoised start for the solver, refitted with the coefficients below.
+        base = eqx.tree_at(lambda s: s.u0, base, jnp.asarray(fit.initial, base.u0.dtype))
+    else:
+        # 1. Fit the network through the solver.
+        inputs, outputs, history = _fit_through_solver(base, case, obs, config, known, network)
     # 2-3. Sample and regress along the threshold path.
-    inputs, outputs = _samples(fitted, case, obs, config)
     samples = {name: inputs[:, i] for i, name in enumerate(library.inputs)}
     targets = {field: outputs[:, k] for k, field in enumerate(config.hidden)}
     with warnings.catch_warnings(record=True) as caught:
@@ -308,7 +306,8 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
                              coefficients[k][best[k]]) for k, field in enumerate(config.hidden)}
 
     # 5. Validate: the completed equation re-solved from the data's initial state.
-    completed = _simulation_with(base, _formula_term(final, config, base.u0.dtype), config, known)
+    from_data = eqx.tree_at(lambda s: s.u0, base, jnp.asarray(obs.initial, base.u0.dtype))
+    completed = _simulation_with(from_data, _formula_term(final, config, base.u0.dtype), config, known)
     solution = completed()
     resolved = np.stack([np.asarray(solution[name]) for name in case.fields], axis=1)
     rel = float(np.linalg.norm(resolved - obs.clean) / np.linalg.norm(obs.clean))
@@ -336,6 +335,22 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
         _write(Path(out), case, final, metrics, (samples, outputs, library), (resolved, obs))
     return metrics
 
+
+
+def _fit_through_solver(base: Any, case: Case, obs: Observations, config: DiscoveryConfig, known: Any,
+                        network: HiddenNetwork) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The solver route's fit (step 1) and samples (step 2): the network's inputs, outputs and the loss history."""
+    none = tuple(jnp.zeros(0, base.u0.dtype) for _ in config.hidden)
+    term = _Term(network, none, none, (None,) * len(config.hidden))
+
+    def network_loss(net: Any) -> jax.Array:
+        return _misfit(_simulation_with(base, eqx.tree_at(lambda t: t.network, term, net), config, known), case, obs)
+
+    trainable, frozen = eqx.partition(network, eqx.is_inexact_array)
+    trainable, history = _adam(trainable, lambda p: network_loss(eqx.combine(p, frozen)), config, config.steps)
+    fitted = _simulation_with(base, eqx.tree_at(lambda t: t.network, term, eqx.combine(trainable, frozen)), config, known)
+    inputs, outputs = _samples(fitted, case, obs, config)
+    return inputs, outputs, history
 
 def _network(base: Any, case: Case, obs: Observations, config: DiscoveryConfig, n_in: int) -> HiddenNetwork:
     """The hidden network, its input and output statistics from the data (the start's inputs; the measured rates)."""

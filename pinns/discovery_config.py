@@ -29,6 +29,9 @@ class DiscoveryConfig:
         width, depth: the hidden network's hidden layers.
         steps, learning_rate, decay_steps, decay_rate: Adam on the network (exponential decay).
         refine_steps: L-BFGS iterations when refitting a formula's coefficients through the solver.
+        pinn_width, pinn_depth, pinn_steps, pinn_learning_rate: the PINN route's solution network and its Adam
+            (the hidden network is trained with it; the rate decays smoothly to 5% over the run).
+        n_residual: collocation points per step of the PINN route; residual_weight: its residual loss's weight.
         criterion: information criterion of the choice along the path (``bic`` or ``aic``).
         ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
     """
@@ -50,15 +53,22 @@ class DiscoveryConfig:
     decay_steps: int = 500
     decay_rate: float = 0.5
     refine_steps: int = 60
+    pinn_width: int = 64
+    pinn_depth: int = 4
+    pinn_steps: int = 6000
+    pinn_learning_rate: float = 5e-3
+    n_residual: int = 512
+    residual_weight: float = 1.0
     criterion: Literal["bic", "aic"] = "bic"
     ridge: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.hidden:
             raise CaseError("hidden", "name at least one field to add the hidden term to")
-        for name in ("derivatives", "degree", "steps", "refine_steps", "width", "depth", "decay_steps", "seed"):
+        for name in ("derivatives", "degree", "steps", "refine_steps", "width", "depth", "decay_steps", "seed",
+                     "pinn_width", "pinn_depth", "pinn_steps", "n_residual"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name in ("width", "depth", "decay_steps") else 0):
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name in ("width", "depth", "decay_steps", "pinn_width", "pinn_depth", "n_residual") else 0):
                 raise CaseError(name, f"must be a non-negative integer, got {value!r}")
         for name in ("n_data", "n_points"):
             value = getattr(self, name)
@@ -72,6 +82,10 @@ class DiscoveryConfig:
             raise CaseError("criterion", f"must be 'bic' or 'aic', got {self.criterion!r}")
         if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.ridge >= 0):
             raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
+        for name in ("pinn_learning_rate", "residual_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise CaseError(name, f"must be a positive number, got {value!r}")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -127,3 +127,23 @@ def test_bad_input_is_one_line_exit_2_nothing_written(kind: str, oscillator, tmp
     expected = BAD[kind].format(data=oscillator[1], other=tmp_path / "lv.h5")
     assert capsys.readouterr().err == expected + "\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_the_pinn_route_finds_the_same_friction(oscillator, tmp_path: Path) -> None:
+    # Universal-PINN route: a solution network and the hidden network trained on data + residual, then the same
+    # regression, choice and refinement through the solver.
+    case_file, data = oscillator
+    out = tmp_path / "pinn"
+    code = main(["discover", str(case_file), "--set", "c=0", "--data", str(data), "--hidden", "v", "--degree", "1",
+                 "--route", "pinn", "--set", "pinn_steps=3000", "--set", "pinn_width=32", "--set", "pinn_depth=3",
+                 "--set", "n_residual=128", "--set", "refine_steps=40", "--out", str(out)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["route"] == "pinn"
+    # The network's samples alone already carry the answer (before refinement through the solver).
+    before = {row["term"]: row["coefficient"] for row in metrics["coefficients_before_refinement"]["v"]}
+    assert abs(before.get("v", 0.0) + 0.3) < 0.05
+    formula = json.loads((out / "formula.json").read_text())
+    assert [entry["term"] for entry in formula["v"]] == ["v"]
+    assert abs(formula["v"][0]["coefficient"] + 0.3) < 3e-3
+    assert metrics["resolve_rel_l2"] < 1e-3
