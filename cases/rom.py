@@ -15,10 +15,11 @@ from phys.case import Case
 
 __all__ = ["burgers_forced", "burgers_forced_start", "diffusion_2d", "SPIN_UP_TIME"]
 
-# How long the front runs from u = 1 before the case starts: it is then at x = 11.5
-# with u from about 4.25 down to 1.08 (tests/solvers/test_finite_volume.py
-# measures it), as in the data Phi-ROM starts from.
-SPIN_UP_TIME = 4.2
+# How long the front runs from u = 1 before the case starts: it then stands at
+# x = 11.6, from 4.25 (4.30 just behind it) down to 1.11 ahead of it
+# (tests/solvers/test_finite_volume.py measures it). Phi-ROM's start is quoted as
+# about 1.08 near x = 11.5; a source acting for ~4.3 time units on u = 1 gives ~1.1.
+SPIN_UP_TIME = 4.34  # 62 steps of 0.07
 _INFLOW = 4.25
 
 
@@ -40,9 +41,10 @@ def burgers_forced_start(
     volumes, forward Euler, on the grid of ``coords``, cell centres) from the
     uniform state ``start`` with the inflow ``u(0) = inflow`` for ``spin_up``
     (a whole number of steps ``dt``), source ``a exp(mu x)``, and returns the
-    last state. With the defaults the front stands at x = 11.5, from 4.25
-    (rising with x behind it) down to about 1.08 ahead of it: the start of
-    Lee & Carlberg (2020)'s problem in the form Phi-ROM uses. The start does
+    last state. With the defaults the front stands at x = 11.6, from 4.25
+    (rising with x behind it) down to 1.11 ahead of it: the developed front
+    of Lee & Carlberg (2020)'s problem that Phi-ROM starts from (quoted as
+    about 1.08 near x = 11.5). The start does
     not follow a swept ``mu`` of the case: every trajectory of a sweep starts
     from this one state, as Phi-ROM's data do.
 
@@ -96,10 +98,10 @@ def burgers_forced() -> Case:
     first-order upwind finite volumes and forward Euler (SSP-RK1), as in
     Phi-ROM's data script; ``--sweep mu=...`` varies the source's growth rate
     (Phi-ROM: 8 values in [0.015, 0.03] for training). The start is the
-    developed front of :func:`burgers_forced_start` (a spin-up of 4.2 from
-    u = 1 by the same scheme, with mu = 0.02). CFL number dt u / h: 0.76 at
-    the inflow, about 0.85 at the end of a run (the source raises u behind
-    the front); the scheme refuses dt above h / max u = 0.092 at the start.
+    developed front of :func:`burgers_forced_start` (a spin-up of 4.34, 62 steps, from
+    u = 1 by the same scheme, with mu = 0.02). CFL number dt max u / h: 0.77 at
+    the start, 0.83 at t = 14 (the source raises u behind the front); the
+    scheme refuses dt above h / max u0 = 0.0908.
     """
     return _burgers_forced_case(
         n=256,
