@@ -506,10 +506,11 @@ class Etdrk(_Part):
 
 
 class FiniteDifference(_Part):
-    """Second-order finite differences on a bounded 1D interval, IMEX Runge-Kutta in time.
+    """Second-order finite differences on a bounded 1D interval or 2D box, IMEX Runge-Kutta in time.
 
-    The grid holds ``n`` uniformly spaced points, both boundary points
-    included. Dirichlet values are imposed at the end points; Neumann values
+    The grid holds ``n`` uniformly spaced points per axis, both boundary points
+    included. In 2D every side is Dirichlet and the implicit part (``u``,
+    ``u_xx``, ``u_yy`` terms) is solved by sine transforms; the rest is 1D. Dirichlet values are imposed at the end points; Neumann values
     through a ghost point (second-order accurate). The PDE's linear part (up to
     second derivatives) is implicit, a tridiagonal solve per stage; its
     nonlinear part is explicit. ``order`` picks the IMEX scheme of Ascher,
