@@ -275,7 +275,8 @@ class FiniteVolume(AbstractScheme):
         linear = self.pde.linear()
         rows = []
         for k, field in enumerate(self.cells.fields):
-            value = linear.get(field, {}).get((), 0.0) * u[k] + nonlinear.get(field, {}).get((), 0.0)
+            terms = linear.get(field, {})
+            value = (terms.get((), 0.0) + terms.get((0,), 0.0)) * u[k] + nonlinear.get(field, {}).get((), 0.0)
             rows.append(jnp.broadcast_to(value, u[k].shape).astype(u.dtype))
         return jnp.stack(rows)
 
