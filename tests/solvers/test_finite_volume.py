@@ -249,3 +249,34 @@ def test_ssp_runge_kutta_converges_at_its_order_in_time(order: int) -> None:
     errors = [float(np.max(np.abs(final(steps) - reference))) for steps in (40, 80, 160)]
     orders = np.log2(np.asarray(errors[:-1]) / np.asarray(errors[1:]))
     assert np.all(np.abs(orders - order) < 0.15), (errors, orders)
+
+
+def _diffusion_case(bcs: dict, ic: dict, t_end: float) -> Case:
+    # Pure diffusion through the linear (2,) term: the diffusive face flux c_2 (u_{i+1} - u_i) / h.
+    return Case(
+        name="fv-diffusion",
+        pde={"name": "convection-diffusion", "params": {"c": 0.0, "nu": 0.1}},
+        domain={"length": 1.0},
+        grid={"n": 32},
+        bcs=bcs,
+        ic=ic,
+        time={"t_end": t_end, "dt": 1e-3, "save_dt": t_end},  # 2 nu dt / h^2 = 0.2
+        solver={"method": "finite-volume", "order": 3},
+        dtype="float64",
+    )
+
+
+def test_neumann_zero_gradient_conserves_and_dirichlet_ghosts_give_the_shifted_linear_profile() -> None:
+    bump = {"kind": "family", "name": "gaussian", "params": {"centre": 0.3, "width": 0.1}}
+    u = np.asarray(simulation(_diffusion_case({"kind": "neumann"}, bump, 10.0))()["u"])
+    assert abs(u[-1].sum() - u[0].sum()) < 1e-11 * u[0].sum()
+    # Relaxed to its mean: the slowest mode cos(pi x) decays as exp(-nu pi^2 t) = 5e-5 at t = 10.
+    assert np.ptp(u[-1]) < 1e-4 * np.ptp(u[0])
+    # Dirichlet ghosts hold the values one cell beyond the end cells, at x = -h/2 and 1 + h/2:
+    # the steady state is the straight line through those two points. The slowest mode
+    # decays as exp(-nu pi^2 t / (1 + h)^2): below 1e-15 at t = 40.
+    zero = {"kind": "family", "name": "uniform", "params": {"value": 0.0}}
+    case = _diffusion_case({"kind": "dirichlet", "lower": 1.0, "upper": 0.0}, zero, 40.0)
+    sim = simulation(case)
+    x, h = sim.coords()[0], 1.0 / 32
+    np.testing.assert_allclose(np.asarray(sim()["u"][-1]), 1.0 - (x + h / 2) / (1.0 + h), atol=1e-12)
