@@ -14,6 +14,7 @@ from cases.ks import ks, ks_random
 from cases.one_d import allen_cahn, burgers, burgers_moving_front, convection, convection_diffusion, fisher_kpp
 from cases.ns import ns_decaying, ns_kolmogorov, ns_taylor_green
 from cases.ode import lorenz, lotka_volterra
+from cases.rom import burgers_forced, diffusion_2d
 from cases.walls import channel, lid_driven_cavity
 
 __all__ = ["REGISTRY", "get"]
@@ -34,6 +35,8 @@ REGISTRY: dict[str, Callable[[], Case]] = {
     "channel": channel,
     "lorenz": lorenz,
     "lotka-volterra": lotka_volterra,
+    "burgers-forced": burgers_forced,
+    "diffusion-2d": diffusion_2d,
 }
 
 

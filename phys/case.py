@@ -39,6 +39,7 @@ __all__ = [
     "ODE_INTEGRATORS",
     "ODE_ADJOINTS",
     "FiniteDifference",
+    "FiniteVolume",
     "Projection",
     "Solver",
     "SOLVERS",
@@ -505,10 +506,11 @@ class Etdrk(_Part):
 
 
 class FiniteDifference(_Part):
-    """Second-order finite differences on a bounded 1D interval, IMEX Runge-Kutta in time.
+    """Second-order finite differences on a bounded 1D interval or 2D box, IMEX Runge-Kutta in time.
 
-    The grid holds ``n`` uniformly spaced points, both boundary points
-    included. Dirichlet values are imposed at the end points; Neumann values
+    The grid holds ``n`` uniformly spaced points per axis, both boundary points
+    included. In 2D every side is Dirichlet and the implicit part (``u``,
+    ``u_xx``, ``u_yy`` terms) is solved by sine transforms; the rest is 1D. Dirichlet values are imposed at the end points; Neumann values
     through a ghost point (second-order accurate). The PDE's linear part (up to
     second derivatives) is implicit, a tridiagonal solve per stage; its
     nonlinear part is explicit. ``order`` picks the IMEX scheme of Ascher,
@@ -528,14 +530,68 @@ class FiniteDifference(_Part):
 
     def check(self, case: Case) -> None:
         """Raise :class:`CaseError` if this scheme cannot solve ``case``."""
-        if case.n_dims != 1:
-            raise CaseError("grid.n", f"solver 'finite-difference' is 1D, the case is {case.n_dims}D")
+        if case.n_dims not in (1, 2):
+            raise CaseError("grid.n", f"solver 'finite-difference' is 1D or 2D, the case is {case.n_dims}D")
+        # In 2D the implicit part is solved by sine transforms, which need Dirichlet ends.
+        allowed = ("dirichlet", "neumann") if case.n_dims == 1 else ("dirichlet",)
         for axis, bc in enumerate(case.bcs):
-            if bc.kind not in ("dirichlet", "neumann"):
+            if bc.kind not in allowed:
                 raise CaseError(
                     f"bcs[{axis}].kind",
-                    f"solver 'finite-difference' needs 'dirichlet' or 'neumann' (use 'etdrk' when periodic), got '{bc.kind}'",
+                    f"solver 'finite-difference' needs {' or '.join(repr(k) for k in allowed)} in {case.n_dims}D "
+                    f"(use 'etdrk' when periodic), got '{bc.kind}'",
                 )
+
+
+class FiniteVolume(_Part):
+    """Conservative finite volumes for 1D conservation laws with shocks, explicit SSP Runge-Kutta.
+
+    ``grid.n`` counts cells of width ``length / n`` (outputs at cell centres).
+    The PDE's first-derivative fluxes meet at each face through an
+    approximate Riemann solver, ``flux``: ``rusanov`` (local Lax-Friedrichs,
+    any flux) or ``upwind`` (the flux of the upwind side by the sign of the
+    Roe speed, one field only). ``reconstruction``: ``constant`` (first order)
+    or ``muscl`` (minmod-limited slopes, second order). ``order``: SSP
+    Runge-Kutta 1, 2 or 3 (Shu & Osher 1988). ``time.dt`` may not exceed
+    ``max_cfl`` times the forward-Euler stable step at the initial state
+    (checked when the case is compiled). Boundary conditions: ``periodic``,
+    ``dirichlet`` (ghost cells hold ``lower``/``upper``), ``neumann`` (ghost
+    cells continue the given gradient) or ``inflow-outflow`` (``lower`` at the
+    left, zero gradient at the right, ``upper`` must be 0).
+    """
+
+    method: Literal["finite-volume"] = "finite-volume"
+    flux: Literal["rusanov", "upwind"] = "rusanov"
+    reconstruction: Literal["constant", "muscl"] = "constant"
+    order: int = 3
+    max_cfl: float = 1.0
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, order: int) -> int:
+        if order not in (1, 2, 3):
+            raise ValueError(f"must be 1, 2 or 3, got {order}")
+        return order
+
+    @field_validator("max_cfl")
+    @classmethod
+    def _cfl(cls, max_cfl: float) -> float:
+        if not (math.isfinite(max_cfl) and 0 < max_cfl <= 1):
+            raise ValueError(f"must be in (0, 1], got {max_cfl}")
+        return max_cfl
+
+    def check(self, case: Case) -> None:
+        """Raise :class:`CaseError` if this scheme cannot solve ``case``."""
+        if case.n_dims != 1:
+            raise CaseError("grid.n", f"solver 'finite-volume' is 1D, the case is {case.n_dims}D")
+        allowed = ("periodic", "dirichlet", "neumann", "inflow-outflow")
+        (bc,) = case.bcs
+        if bc.kind not in allowed:
+            raise CaseError("bcs[0].kind", f"solver 'finite-volume' needs one of {', '.join(allowed)}, got '{bc.kind}'")
+        if bc.kind == "inflow-outflow" and bc.upper != 0:
+            raise CaseError("bcs[0].upper", f"'inflow-outflow' takes the inflow value in 'lower'; 'upper' must be 0, got {bc.upper}")
+        if self.flux == "upwind" and len(case.fields) != 1:
+            raise CaseError("solver.flux", f"'upwind' takes one field (a scalar law); PDE '{case.pde.name}' has {len(case.fields)}: use 'rusanov'")
 
 
 # diffrax solvers the ``ode`` scheme may name (the names are diffrax's, lower case):
@@ -680,7 +736,7 @@ class Projection(_Part):
 # Every numerical scheme a case can ask for, told apart by ``method``. A new
 # scheme adds its class here (with a ``check(case)`` method) and its back-end
 # to ``solvers.scheme.SCHEMES``.
-SOLVERS: tuple[type[_Part], ...] = (Etdrk, FiniteDifference, Ode, Projection)
+SOLVERS: tuple[type[_Part], ...] = (Etdrk, FiniteDifference, FiniteVolume, Ode, Projection)
 Solver = Annotated[Union[SOLVERS], Field(discriminator="method")] if len(SOLVERS) > 1 else SOLVERS[0]
 SOLVER_METHODS = tuple(cls.model_fields["method"].default for cls in SOLVERS)
 

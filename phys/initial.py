@@ -185,6 +185,46 @@ def gaussian(
     return amplitude * jnp.exp(-0.5 * ((coords[0] - centre) / width) ** 2)
 
 
+@family("random-gaussian")
+def random_gaussian(
+    coords: Coords,
+    lengths: tuple[float, ...],
+    key: PRNGKeyArray,
+    *,
+    amplitude_min: float = 0.5,
+    amplitude_max: float = 2.0,
+    width_min: float = 3.0,
+    width_max: float = 10.0,
+    centre_spread: float = 12.0,
+) -> Array:
+    """A Gaussian bump from the case seed: amplitude, width and centre drawn uniformly (Phi-ROM's diffusion starts).
+
+    u0 = A exp(-|x - c|^2 / (2 s^2)) with A uniform in [amplitude_min,
+    amplitude_max], s uniform in [width_min, width_max] and each coordinate of
+    c uniform within centre_spread of the domain's middle (Phi-ROM draws whole
+    numbers in [-12, 12) on its 40 x 40 grid; here they are continuous).
+
+    Parameters:
+        amplitude_min: smallest peak value
+        amplitude_max: largest peak value
+        width_min: smallest standard deviation
+        width_max: largest standard deviation
+        centre_spread: largest distance of the centre from the domain's middle, per axis
+    """
+    if not (0 < width_min <= width_max):
+        raise CaseError("ic.params.width_min", f"must be positive and at most width_max = {width_max}, got {width_min}")
+    if amplitude_min > amplitude_max:
+        raise CaseError("ic.params.amplitude_min", f"must be at most amplitude_max = {amplitude_max}, got {amplitude_min}")
+    dtype = coords[0].dtype
+    amp_key, width_key, centre_key = jax.random.split(key, 3)
+    amplitude = jax.random.uniform(amp_key, (), dtype=dtype, minval=amplitude_min, maxval=amplitude_max)
+    width = jax.random.uniform(width_key, (), dtype=dtype, minval=width_min, maxval=width_max)
+    offsets = jax.random.uniform(centre_key, (len(coords),), dtype=dtype, minval=-centre_spread, maxval=centre_spread)
+    # The middle of each axis from its own points (the origin is not passed to a family).
+    distance = sum((x - (0.5 * (jnp.min(x) + jnp.max(x)) + offsets[i])) ** 2 for i, x in enumerate(coords))
+    return amplitude * jnp.exp(-distance / (2 * width**2))
+
+
 @family("uniform")
 def uniform(coords: Coords, lengths: tuple[float, ...], key: PRNGKeyArray, *, value: float = 0.0) -> Array:
     """u0 = value everywhere, every field (value 0: a fluid at rest).

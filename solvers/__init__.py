@@ -9,13 +9,15 @@
 - :class:`AbstractScheme`, :func:`scheme_for`: the contract every back-end
   fulfils (``init``, ``step``, ``tendency``, ``observe``, ``fields``), and the
   scheme of a case. The schemes: :class:`Spectral` (``etdrk``),
-  :class:`FiniteDifference`, :class:`Projection`, :class:`Ode`.
+  :class:`FiniteDifference`, :class:`FiniteVolume`, :class:`Projection`,
+  :class:`Ode`.
 """
 
 from solvers._simulation import Simulation, Solution, simulation
 from solvers.ensemble import Ensemble
 from solvers.etdrk import Spectral
 from solvers.finite_difference import FiniteDifference
+from solvers.finite_volume import FiniteVolume
 from solvers.ode import Ode
 from solvers.projection import Projection
 from solvers.scheme import AbstractScheme, TimeAxis, scheme_for
@@ -25,6 +27,7 @@ __all__ = [
     "AbstractScheme",
     "Ensemble",
     "FiniteDifference",
+    "FiniteVolume",
     "Ode",
     "Projection",
     "Simulation",

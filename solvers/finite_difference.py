@@ -1,4 +1,7 @@
-"""Finite differences on a bounded 1D interval, IMEX Runge-Kutta in time.
+"""Finite differences on a bounded 1D interval or 2D box, IMEX Runge-Kutta in time.
+
+(2D: Dirichlet on every side, the implicit part by sine transforms; see
+:mod:`solvers._finite_difference_2d`. The rest of this docstring is the 1D scheme.)
 
 Space: ``n`` uniformly spaced points ``x_i = origin + i h``, ``h = length /
 (n - 1)``, both boundary points included. Derivatives are second-order central
@@ -40,6 +43,7 @@ from jaxtyping import Array, Float
 
 from phys.case import Case, CaseError
 from phys.pdes._base import AbstractPDE, Derivatives, MultiIndex, Terms
+from solvers import _finite_difference_2d as _box
 from solvers.scheme import AbstractScheme, State, TimeAxis
 
 __all__ = ["FiniteDifference", "IMEX_TABLEAUS", "Line"]
@@ -96,6 +100,13 @@ class Line(NamedTuple):
     def unknowns(self) -> slice:
         """The grid points the scheme solves for: interior (Dirichlet) or all (Neumann)."""
         return slice(1, self.n[0] - 1) if self.bc == "dirichlet" else slice(0, self.n[0])
+
+    @property
+    def index(self) -> tuple[slice, ...]:
+        """The unknowns of a ``[fields, *n]`` array, every axis (2D: the interior)."""
+        if len(self.n) == 2:
+            return (slice(None), slice(1, -1), slice(1, -1))
+        return (slice(None), self.unknowns)
 
 
 # -- finite-difference operators on the full grid ----------------------------
@@ -182,6 +193,8 @@ class _FiniteDifferenceDerivatives:
 
 def _impose(line: Line, u: Float[Array, "fields n"], boundary: Array) -> Float[Array, "fields n"]:
     """Set the Dirichlet end values (Neumann states are left as they are)."""
+    if len(line.n) == 2:
+        return _box.impose(line, u, boundary)
     if line.bc != "dirichlet":
         return u
     return u.at[:, 0].set(boundary[0]).at[:, -1].set(boundary[1])
@@ -189,6 +202,8 @@ def _impose(line: Line, u: Float[Array, "fields n"], boundary: Array) -> Float[A
 
 def _full(line: Line, y: Float[Array, "fields m"], boundary: Array) -> Float[Array, "fields n"]:
     """The full grid from the unknowns."""
+    if len(line.n) == 2:
+        return _box.full(line, y, boundary)
     if line.bc != "dirichlet":
         return y
     ends = jnp.broadcast_to(boundary.astype(y.dtype), (y.shape[0], 2))
@@ -257,6 +272,8 @@ def _linear_operator(line: Line, pde: AbstractPDE, boundary: Array) -> _Tridiago
 
 def _nonlinear(line: Line, pde: AbstractPDE, boundary: Array, y: Float[Array, "fields m"]) -> Float[Array, "fields m"]:
     """``N(y)`` at the unknowns: the PDE's fluxes ``sum_alpha D^alpha F_alpha`` on the grid."""
+    if len(line.n) == 2:
+        return _box.nonlinear(line, pde, boundary, y)
     h = line.spacing
     n = line.n[0]
     u = _full(line, y, boundary)
@@ -271,6 +288,11 @@ def _nonlinear(line: Line, pde: AbstractPDE, boundary: Array, y: Float[Array, "f
 
 
 def _check_linear_orders(case: Case, pde: AbstractPDE) -> None:
+    if case.n_dims == 2:
+        problem = _box.check_linear(pde)
+        if problem is not None:
+            raise CaseError("solver.method", f"PDE '{case.pde.name}': {problem}")
+        return
     for field, terms in pde.linear().items():
         for alpha in terms:
             if sum(alpha) > 2:
@@ -292,32 +314,38 @@ class FiniteDifference(AbstractScheme):
     """
 
     pde: AbstractPDE
-    boundary: Float[Array, "2"]
+    boundary: Float[Array, "2"] | Float[Array, "2 2"]  # 2D: (lower, upper) per axis
     time: TimeAxis = eqx.field(static=True)
     dtype: str = eqx.field(static=True)
     line: Line = eqx.field(static=True)
     order: int = eqx.field(static=True)
-    # Filled by prepare(): the tridiagonal linear operator of this PDE.
-    operator: _Tridiagonal | None = None
+    # Filled by prepare(): the linear operator of this PDE (tridiagonal in 1D, sine-diagonal in 2D).
+    operator: _Tridiagonal | _box.SineOperator | None = None
 
     @classmethod
     def from_case(cls, case: Case) -> FiniteDifference:
         pde = case.pde.build(case.dtype)
         _check_linear_orders(case, pde)
-        (bc,) = case.bcs
+        bc = case.bcs[0]  # 2D: Dirichlet on every axis (checked by the case)
         line = Line(case.grid.n, case.domain.length, case.domain.origin, bc.kind, case.fields, case.dtype)
-        boundary = jnp.asarray([bc.lower, bc.upper], dtype=jnp.dtype(case.dtype))
+        values = [[b.lower, b.upper] for b in case.bcs]
+        boundary = jnp.asarray(values[0] if case.n_dims == 1 else values, dtype=jnp.dtype(case.dtype))
         return cls(pde=pde, boundary=boundary, time=TimeAxis.from_case(case), dtype=case.dtype, line=line, order=case.solver.order)
 
     def coords(self) -> tuple[np.ndarray, ...]:
         s = self.line
-        return (s.origin[0] + s.length[0] * np.arange(s.n[0]) / (s.n[0] - 1),)
+        return tuple(o + length * np.arange(n) / (n - 1) for o, length, n in zip(s.origin, s.length, s.n))
 
-    def _operator(self) -> _Tridiagonal:
-        return self.operator if self.operator is not None else _linear_operator(self.line, self.pde, self.boundary)
+    def _build_operator(self) -> _Tridiagonal | _box.SineOperator:
+        if len(self.line.n) == 2:
+            return _box.sine_operator(self.line, self.pde, self.boundary)
+        return _linear_operator(self.line, self.pde, self.boundary)
+
+    def _operator(self) -> _Tridiagonal | _box.SineOperator:
+        return self.operator if self.operator is not None else self._build_operator()
 
     def prepare(self) -> FiniteDifference:
-        operator = _linear_operator(self.line, self.pde, self.boundary)
+        operator = self._build_operator()
         return eqx.tree_at(lambda s: s.operator, self, operator, is_leaf=lambda x: x is None)
 
     def init(self, fields: Float[Array, "fields n"]) -> State:
@@ -331,7 +359,7 @@ class FiniteDifference(AbstractScheme):
         line, operator = self.line, self._operator()
         explicit, implicit = IMEX_TABLEAUS[self.order]
         dt = self.time.dt
-        y = state["u"][:, line.unknowns]
+        y = state["u"][line.index]
         stages = len(explicit)
         n_terms: list[Array] = []
         l_terms: list[Array] = []
@@ -354,12 +382,14 @@ class FiniteDifference(AbstractScheme):
     def tendency(self, state: State) -> State:
         """``A y + r + N(y)`` at the unknowns; zero at imposed (Dirichlet) end values."""
         line = self.line
-        y = state["u"][:, line.unknowns]
+        y = state["u"][line.index]
         rate = self._operator().apply(y) + _nonlinear(line, self.pde, self.boundary, y)
-        return {"u": jnp.zeros_like(state["u"]).at[:, line.unknowns].set(rate)}
+        return {"u": jnp.zeros_like(state["u"]).at[line.index].set(rate)}
 
     def observe(self, state: State) -> dict[str, Array]:
         return self.pde.outputs(self.derivatives(state))
 
     def derivatives(self, state: State) -> Derivatives:
+        if len(self.line.n) == 2:
+            return _box.BoxDerivatives(self.line, state["u"])
         return _FiniteDifferenceDerivatives(self.line, state["u"], self.boundary)

@@ -194,6 +194,7 @@ class AbstractScheme(eqx.Module):
 SCHEMES: dict[str, str] = {
     "etdrk": "solvers.etdrk:Spectral",
     "finite-difference": "solvers.finite_difference:FiniteDifference",
+    "finite-volume": "solvers.finite_volume:FiniteVolume",
     "projection": "solvers.projection:Projection",
     "ode": "solvers.ode:Ode",
 }

@@ -16,8 +16,10 @@ SMALL = {
     "burgers": {"grid.n": 65, "pde.params.nu": 0.05, "time.t_end": 0.1, "time.dt": 2e-3, "time.save_dt": 0.05},
     "lid-driven-cavity": {"grid.n": 8, "time.dt": 0.05, "time.t_end": 0.5, "time.save_dt": 0.25},
     "lorenz": {"time.t_end": 0.5, "time.save_dt": 0.25},
+    "burgers-forced": {"time.t_end": 0.7, "time.save_dt": 0.35},
+    "diffusion-2d": {"time.t_end": 1.0, "time.save_dt": 0.5},
 }
-PARAMETER = {"ks": "a", "burgers": "nu", "lid-driven-cavity": "re", "lorenz": "rho"}
+PARAMETER = {"ks": "a", "burgers": "nu", "lid-driven-cavity": "re", "lorenz": "rho", "burgers-forced": "mu", "diffusion-2d": "D"}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
