@@ -385,8 +385,11 @@ def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, kno
               obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
     """``refit(masks, start) -> (coefficients, rss)``: every hidden field the library under its mask, fitted through the solver.
 
-    The initial state is fitted too, from the measured (noisy) first snapshot:
-    starting from the noise would bias every coefficient to make up for it.
+    For ODEs the initial state is fitted too, from the measured (noisy) first
+    snapshot: starting from the noise would bias every coefficient to make up
+    for it. A PDE's start is a field measured at every grid point: its noise
+    is smoothed by the dynamics and averaged by the misfit, while fitting its
+    many values would let them make up for wrong coefficients.
     """
     dtype = base.u0.dtype
     hidden = len(config.hidden)
@@ -395,7 +398,8 @@ def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, kno
         term = _Term(None, tuple(coefficients[k] for k in range(hidden)), tuple(mask[k] for k in range(hidden)), (full,) * hidden)
         return _misfit(_simulation_with(eqx.tree_at(lambda s: s.u0, base, u0), term, config, known), case, obs)
 
-    run = _lbfgs_masked(loss, config.refine_steps)
+    # The initial state is refitted where it is a few numbers (ODEs); a field's start stays as measured.
+    run = _lbfgs_masked(loss, config.refine_steps, fit_initial=case.n_dims == 0)
 
     def refit(masks: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
         coefficients, value = run(jnp.asarray(start * masks, dtype), jnp.asarray(masks, dtype), base.u0)
@@ -404,26 +408,38 @@ def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, kno
     return refit
 
 
-def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array, jax.Array], jax.Array], steps: int) -> Callable:
-    """L-BFGS on the coefficients under a mask and on the initial state; one compilation whatever the mask (it is traced)."""
+def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array, jax.Array], jax.Array], steps: int, fit_initial: bool) -> Callable:
+    """L-BFGS on the coefficients under a mask, then (``fit_initial``) on them and the initial state together.
+
+    One compilation whatever the mask (it is traced). The coefficients come
+    first, from the measured start: fitted together from the outset, the
+    initial state's many values can make up for wrong coefficients (a
+    spatial field has a value per grid point), a local minimum far from the
+    truth.
+    """
     solver = optax.lbfgs()
+
+    def phase(objective: Callable, params: tuple[jax.Array, jax.Array], mask: jax.Array, initial: float) -> tuple[jax.Array, jax.Array]:
+        value_and_grad = optax.value_and_grad_from_state(objective)
+
+        def step(carry: tuple[Any, Any], _: None) -> tuple[tuple[Any, Any], None]:
+            params, state = carry
+            value, grad = value_and_grad(params, state=state)
+            grad = (grad[0] * mask, grad[1] * initial)
+            updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=objective)
+            return (optax.apply_updates(params, updates), state), None
+
+        (params, _), _ = jax.lax.scan(step, (params, solver.init(params)), None, length=steps)
+        return params
 
     @jax.jit
     def run(coefficients: jax.Array, mask: jax.Array, u0: jax.Array) -> tuple[jax.Array, jax.Array]:
         def objective(params: tuple[jax.Array, jax.Array]) -> jax.Array:
             return loss(params[0] * mask, mask, params[1])
 
-        value_and_grad = optax.value_and_grad_from_state(objective)
-
-        def step(carry: tuple[Any, Any], _: None) -> tuple[tuple[Any, Any], None]:
-            params, state = carry
-            value, grad = value_and_grad(params, state=state)
-            grad = (grad[0] * mask, grad[1])
-            updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=objective)
-            return (optax.apply_updates(params, updates), state), None
-
-        params = (coefficients, u0)
-        (params, _), _ = jax.lax.scan(step, (params, solver.init(params)), None, length=steps)
+        params = phase(objective, (coefficients, u0), mask, 0.0)
+        if fit_initial:
+            params = phase(objective, params, mask, 1.0)
         return params[0] * mask, objective(params)
 
     return run
@@ -441,7 +457,9 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
     metrics) is not trusted for the choice: along the one trajectory the data
     cover, look-alike terms share one true term's weight there, while on the
     data a term that does not lower the misfit beyond the noise costs
-    ``log n`` (BIC) or 2 (AIC). Returns the rows tried, the chosen masks
+    ``log n`` (BIC) or 2 (AIC). A model in which a term's share of its
+    field's hidden term is below ``config.min_contribution`` is not admitted
+    (:func:`_smallest_share`). Returns the rows tried, the chosen masks
     ``[hidden, terms]``, their coefficients and misfit.
     """
     terms = library.terms
@@ -454,12 +472,16 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
         if key not in scored:
             coefficients, rss = refit(masks, warm * masks) if masks.any() else (np.zeros(masks.shape), refit(masks, warm)[1])
             value = information_criterion(config.criterion, max(rss, 1e-300), n, int(masks.sum())) if math.isfinite(rss) else math.inf
-            scored[key] = (value, coefficients, rss)
+            small = _smallest_share(theta, coefficients, masks)
+            admissible = small is None or small[1] >= config.min_contribution
+            scored[key] = (value if admissible else math.inf, coefficients, rss)
             rows.append({
                 "support": {f: [t for t, m in zip(terms, masks[k]) if m] for k, f in enumerate(hidden)},
                 "coefficients_refined": {f: [float(c) for c, m in zip(coefficients[k], masks[k]) if m] for k, f in enumerate(hidden)},
                 "data_rss": rss,
                 "criterion": value,
+                "smallest_share": None if small is None else {"field": hidden[small[0]], "term": terms[small[2]], "share": small[1]},
+                "admissible": admissible,
             })
         return scored[key]
 
@@ -489,6 +511,25 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
             masks, current = trial, scored[trial.tobytes()]
     return rows, masks, current[1], current[2]
 
+
+
+def _smallest_share(theta: np.ndarray, coefficients: np.ndarray, masks: np.ndarray) -> tuple[int, float, int] | None:
+    """The kept term with the smallest share of its field's hidden term along the samples: (field, share, term).
+
+    A term's share is the root mean square of ``c_j theta_j`` over that of the
+    whole hidden term ``theta @ c``. A term far below the others is what a fit
+    to noisy measurements buys to shave the misfit (or to make up for the
+    difference between two discretisations of the same term), not physics the
+    data can support.
+    """
+    best = None
+    for k in range(masks.shape[0]):
+        total = float(np.sqrt(np.mean((theta @ (coefficients[k] * masks[k])) ** 2)))
+        for j in np.nonzero(masks[k])[0]:
+            share = float(np.sqrt(np.mean((theta[:, j] * coefficients[k, j]) ** 2))) / max(total, 1e-300)
+            if best is None or share < best[1]:
+                best = (k, share, int(j))
+    return best
 
 def equation_text(case: Case, formulas: Mapping[str, Formula]) -> str:
     """The discovered equation, one line per field: the known PDE's name and parameters plus the formula."""

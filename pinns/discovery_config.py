@@ -32,6 +32,8 @@ class DiscoveryConfig:
         pinn_width, pinn_depth, pinn_steps, pinn_learning_rate: the PINN route's solution network and its Adam
             (the hidden network is trained with it; the rate decays smoothly to 5% over the run).
         n_residual: collocation points per step of the PINN route; residual_weight: its residual loss's weight.
+        min_contribution: a chosen model's every term carries at least this share (root mean square along the
+            samples) of its field's hidden term; smaller terms are not admitted (see pinns.discovery._choose).
         criterion: information criterion of the choice along the path (``bic`` or ``aic``).
         ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
     """
@@ -59,6 +61,7 @@ class DiscoveryConfig:
     pinn_learning_rate: float = 5e-3
     n_residual: int = 512
     residual_weight: float = 1.0
+    min_contribution: float = 0.02
     criterion: Literal["bic", "aic"] = "bic"
     ridge: float = 0.0
 
@@ -82,6 +85,8 @@ class DiscoveryConfig:
             raise CaseError("criterion", f"must be 'bic' or 'aic', got {self.criterion!r}")
         if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.ridge >= 0):
             raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
+        if not (isinstance(self.min_contribution, (int, float)) and 0 <= self.min_contribution < 1):
+            raise CaseError("min_contribution", f"must be in [0, 1), got {self.min_contribution!r}")
         for name in ("pinn_learning_rate", "residual_weight"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
