@@ -29,7 +29,7 @@ numpy and pysindy only):
     python3 -m venv .venv-sindy && .venv-sindy/bin/pip install pysindy
     .venv/bin/python bench/bench_discovery.py --sindy-python .venv-sindy/bin/python
 
-The settings were chosen on seed 11, which the table does not report.
+The settings were chosen on seeds 0 and 11, which the table does not report.
 Writes the ``bench_discovery`` section of BENCHMARKS.md (``--no-write``:
 print only; ``--only NAME``: one problem).
 """
@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 SECTION = "bench_discovery"
-SEEDS = (0, 1, 2)
+SEEDS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,13 @@ LV_TIME = ("t_end=3", "save_dt=0.1")
 LV_KNOWN = {"pde.params.beta": 0.0, "pde.params.delta": 0.0, "time.t_end": 3.0, "time.save_dt": 0.1, "dtype": "float64"}
 LV_TRUTH = {"prey": {"predator*prey": -0.9}, "predator": {"predator*prey": 1.8}}
 LV_FULL = {"prey": {"prey": 1.3, "prey predator": -0.9}, "predator": {"predator": -1.8, "prey predator": 1.8}}
-BURGERS_SET = ("nu=0.05", "n=129", "dt=0.002", "save_dt=0.1")
+BURGERS_SET = ("nu=0.1", "n=65", "dt=0.01", "save_dt=0.1")
 BURGERS_KNOWN = {
-    "pde": {"name": "convection-diffusion", "params": {"c": 0.0, "nu": 0.05}},
-    "grid.n": [129], "time.dt": 0.002, "time.save_dt": 0.1, "dtype": "float64",
+    "pde": {"name": "convection-diffusion", "params": {"c": 0.0, "nu": 0.1}},
+    "grid.n": [65], "time.dt": 0.01, "time.save_dt": 0.1, "dtype": "float64",
 }
-FISHER_KNOWN = {"pde.params.rho": 0.0, "dtype": "float64"}
+FISHER_SET = ("dt=0.05",)
+FISHER_KNOWN = {"pde.params.rho": 0.0, "time.dt": 0.05, "dtype": "float64"}
 
 PROBLEMS = (
     Problem("lv-0.5%", "lotka-volterra", LV_TIME, LV_KNOWN,
@@ -87,8 +88,8 @@ PROBLEMS = (
             {"hidden": ("prey", "predator"), "noise": 0.005, "route": "pinn"}, LV_TRUTH, LV_FULL, 0.02),
     Problem("burgers", "burgers", BURGERS_SET, BURGERS_KNOWN,
             {"hidden": ("u",), "derivatives": 1, "degree": 2, "noise": 0.01, "n_data": 6},
-            {"u": {"u*u_x": -1.0}}, {"u": {"u u_1": -1.0, "u_11": 0.05}}, 0.05),
-    Problem("fisher-kpp", "fisher-kpp", (), FISHER_KNOWN,
+            {"u": {"u*u_x": -1.0}}, {"u": {"u u_1": -1.0, "u_11": 0.1}}, 0.05),
+    Problem("fisher-kpp", "fisher-kpp", FISHER_SET, FISHER_KNOWN,
             {"hidden": ("u",), "degree": 2, "noise": 0.01, "n_data": 6},
             {"u": {"u": 1.0, "u**2": -1.0}}, {"u": {"u": 1.0, "u^2": -1.0, "u_11": 0.1}}, 0.05),
 )
@@ -206,7 +207,7 @@ def section(rows: list[tuple[Problem, dict[str, Any]]], wall: float) -> str:
         "",
         machine_line(),
         versions() + f", pysindy in its own interpreter",
-        f"- Seeds {', '.join(map(str, SEEDS))} (noise draw and network initialisation); settings chosen on seed 11 "
+        f"- Seeds {', '.join(map(str, SEEDS))} (noise draw and network initialisation); settings chosen on seeds 0 and 11 "
         f"(not reported). Whole script {wall:.0f} s. Wall times include compilation.",
         "- `exact`: the terms found are exactly the true hidden terms; `max rel. err`: the largest relative "
         "coefficient error then (the issue's bound beside it); `re-solve`: the completed equation re-solved from the "
