@@ -139,6 +139,12 @@ def grid_points(grid: FourierGrid) -> tuple[np.ndarray, ...]:
     return tuple(np.meshgrid(*axes, indexing="ij"))
 
 
+def grid_axes(grid: FourierGrid) -> tuple[np.ndarray, ...]:
+    """:func:`grid_points` as a sparse meshgrid: axis ``i`` shaped ``n_i`` along itself and 1 elsewhere (host)."""
+    axes = [o + length * np.arange(size) / size for o, length, size in zip(grid.origin, grid.length, grid.n)]
+    return tuple(np.meshgrid(*axes, indexing="ij", sparse=True))
+
+
 class _SpectralDerivatives:
     """:class:`phys.pdes._base.Derivatives` on a Fourier grid; each request transformed once."""
 
@@ -152,7 +158,9 @@ class _SpectralDerivatives:
     @property
     def coordinates(self) -> tuple[Array, ...]:
         if self._coordinates is None:
-            self._coordinates = tuple(jnp.asarray(x, dtype=self._grid.dtype) for x in grid_points(self._grid))
+            # One axis each (a sparse meshgrid, broadcastable to the fields): a term in y alone, such as a
+            # Kolmogorov force, then costs n transcendental evaluations per step instead of n^2.
+            self._coordinates = tuple(jnp.asarray(x, dtype=self._grid.dtype) for x in grid_axes(self._grid))
         return self._coordinates
 
     def __call__(self, field: str, alpha: MultiIndex = (), *, laplacian_power: int = 0) -> Array:

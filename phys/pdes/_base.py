@@ -83,8 +83,11 @@ class Derivatives(Protocol):
       mode is taken as 0), which a vorticity-streamfunction form needs; only
       evaluators with a global view of the field offer them (the spectral
       grid does; autodiff at points raises ``NotImplementedError``).
-    - ``d.coordinates``: the point coordinates, one array per axis shaped like
-      the fields, for explicitly space-dependent terms (a body force).
+    - ``d.coordinates``: the point coordinates, one array per axis, for
+      explicitly space-dependent terms (a body force). Each is broadcastable
+      to the fields' shape, not necessarily of it: the spectral grid gives
+      axis ``i`` as ``n_i`` along itself and 1 elsewhere, so write terms with
+      broadcasting (``jnp.zeros_like(u) + f(y)`` where a full field is needed).
 
     Callers that evaluate PDEs which need neither extension may implement only
     ``d(field, alpha)``.
