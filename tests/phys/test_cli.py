@@ -186,6 +186,7 @@ def _interrupt(tmp_path: Path, sig: int) -> tuple[int, str]:
     return process.returncode, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path: Path, sig: int) -> None:
     returncode, stderr = _interrupt(tmp_path, sig)
