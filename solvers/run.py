@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -58,10 +59,12 @@ def _progress(bar: Any, name: str) -> Callable[[int, int], None]:
 
     def on_block(written: int, total: int) -> None:
         calls[0] += 1
+        if bar.disable:  # not a terminal: no bar to draw
+            return
         bar.total = total
         if calls[0] <= 2:
             bar.set_description(f"{name} (compiling)" if calls[0] == 1 else name, refresh=False)
-            bar.start_t = bar._time()
+            bar.start_t = time.time()  # tqdm's own clock
             bar.initial = written
             bar.last_print_n = written
         bar.n = written
