@@ -42,6 +42,8 @@ class Parameter:
 
     default: float
     doc: str
+    # "positive", "non-negative" (a viscosity, a diffusivity) or None: values outside are refused at validation.
+    sign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Signature:
     default_scheme: str | None = None
     # The class defines ``advection_velocity(d)``, so a case may ask for a CFL-adaptive step (``solver.cfl``).
     advection_velocity: bool = False
+    # Output fields and their tensor order, as the class declares them (None: the state fields, scalars).
+    output_orders: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
@@ -127,7 +131,13 @@ def _is_classvar(annotation: ast.expr) -> bool:
     return ast.unparse(annotation).startswith(("ClassVar", "typing.ClassVar"))
 
 
-_CONTRACT = ("fields", "n_dims", "name", "default_scheme", "output_orders", "auxiliary_fields")
+_CONTRACT = ("fields", "n_dims", "name", "default_scheme", "output_orders", "auxiliary_fields", "positive", "non_negative")
+
+
+def _signed(parameters: dict[str, Parameter], positive: Any, non_negative: Any) -> dict[str, Parameter]:
+    """``parameters`` with the sign constraints a PDE class declares (``positive``, ``non_negative``: names)."""
+    signs = {**{name: "non-negative" for name in non_negative or ()}, **{name: "positive" for name in positive or ()}}
+    return {name: dataclasses.replace(p, sign=signs.get(name)) for name, p in parameters.items()}
 
 
 def _pde_from_ast(node: ast.ClassDef, module: str) -> Signature | None:
@@ -153,11 +163,12 @@ def _pde_from_ast(node: ast.ClassDef, module: str) -> Signature | None:
         name=registered,
         target=f"{module}:{node.name}",
         summary=_summary(ast.get_docstring(node)),
-        parameters=parameters,
+        parameters=_signed(parameters, _literal(attributes.get("positive")), _literal(attributes.get("non_negative"))),
         fields=tuple(_literal(attributes["fields"])),
         n_dims=_literal(attributes.get("n_dims")),
         default_scheme=_literal(attributes.get("default_scheme")),
         advection_velocity="advection_velocity" in methods,
+        output_orders=_literal(attributes.get("output_orders")),
     )
 
 
@@ -255,11 +266,12 @@ def signature_of_class(cls: type, name: str | None = None) -> Signature:
         name=name or path,
         target=path,
         summary=_summary(cls.__doc__),
-        parameters=parameters,
+        parameters=_signed(parameters, getattr(cls, "positive", ()), getattr(cls, "non_negative", ())),
         fields=tuple(cls.fields),
         n_dims=cls.n_dims,
         default_scheme=getattr(cls, "default_scheme", None),
         advection_velocity=cls.has_advection_velocity(),
+        output_orders=dict(cls.output_orders) if cls.output_orders is not None else None,
     )
 
 

@@ -141,6 +141,10 @@ class PDESpec(_Part):
         for key, value in self.params.items():
             if not math.isfinite(value):
                 raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
+            sign = signature.parameters[key].sign
+            if (sign == "positive" and not value > 0) or (sign == "non-negative" and value < 0):
+                doc = signature.parameters[key].doc.split(";")[0]
+                raise CaseError(f"params.{key}", f"must be {sign}{f' ({doc})' if doc else ''}, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
 
@@ -316,6 +320,10 @@ class FamilyIC(_Part):
         for key, value in self.params.items():
             if not math.isfinite(value):
                 raise CaseError(f"params.{key}", f"must be a finite number, got {value}")
+            sign = signature.parameters[key].sign
+            if (sign == "positive" and not value > 0) or (sign == "non-negative" and value < 0):
+                doc = signature.parameters[key].doc.split(";")[0]
+                raise CaseError(f"params.{key}", f"must be {sign}{f' ({doc})' if doc else ''}, got {value}")
         object.__setattr__(self, "params", {**signature.defaults(), **self.params})
         return self
 
@@ -410,6 +418,12 @@ class Time(_Part):
         if self.save_dt is None:
             object.__setattr__(self, "save_dt", self.dt)
         span_steps = (self.t_end - self.t0) / self.dt
+        if span_steps > MAX_STEPS:
+            # The time loop counts steps in int32: beyond this the count overflows inside jit.
+            raise CaseError(
+                "dt", f"(t_end - t0) / dt = {span_steps:.3g} steps; at most {MAX_STEPS} (the step counter is int32): "
+                "raise dt or shorten t_end"
+            )
         if abs(span_steps - round(span_steps)) > _MULTIPLE_RTOL * max(1.0, span_steps):
             raise CaseError("t_end", f"t_end - t0 = {self.t_end - self.t0} is not a whole number of steps dt = {self.dt}")
         save_steps = self.save_dt / self.dt
@@ -435,6 +449,9 @@ class Time(_Part):
         """Number of saved snapshots, the initial one included."""
         return self.n_steps // self.save_every + 1
 
+
+# Steps of one run: the solvers' step counter is an int32.
+MAX_STEPS = 2**31 - 1
 
 # ``save_every`` squared must stay below 2**31 (see ``Etdrk.check``).
 _CFL_MAX_SAVE_EVERY = 46340

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -291,29 +292,143 @@ def _product(values: Any) -> int:
 
 
 def _with_initial_file(case: Case, args: argparse.Namespace) -> Case:
-    """``--ic FILE [--ic-time T]``: start from a snapshot of the case's state fields in FILE."""
+    """``--ic FILE [--ic-time T] [--ic-trajectory I]``: start from a snapshot of the case's state fields in FILE.
+
+    With ``--ic-time T`` the clock starts at T: ``t0 = T`` and, unless ``--set``
+    gives them, ``t_end`` keeps the case's span (``T + t_end - t0``).
+    """
     if args.ic is None:
-        if args.ic_time is not None:
-            raise UsageError("--ic-time: needs --ic FILE.h5")
+        for option, value in (("--ic-time", args.ic_time), ("--ic-trajectory", args.ic_trajectory)):
+            if value is not None:
+                raise UsageError(f"{option}: needs --ic FILE.h5")
         return case
     if not Path(args.ic).is_file():
         raise UsageError(f"--ic {args.ic}: file not found")
     ic: dict[str, Any] = {"kind": "file", "path": args.ic}
+    n_trajectories = _trajectories_in(Path(args.ic))
+    if args.ic_trajectory is not None:
+        if not 0 <= args.ic_trajectory < n_trajectories:
+            raise UsageError(f"--ic-trajectory {args.ic_trajectory}: {args.ic} holds trajectories 0 to {n_trajectories - 1}")
+        ic["trajectory"] = args.ic_trajectory
+    elif n_trajectories > 1:
+        raise UsageError(f"--ic {args.ic}: holds {n_trajectories} trajectories; choose one with --ic-trajectory I (0 to {n_trajectories - 1})")
+    updates: dict[str, Any] = {"ic": ic}
     if args.ic_time is not None:
         ic["time"] = args.ic_time
-    return case.with_updates({"ic": ic})
+        given = {parse_key(item) for item in args.set or []}
+        if "time.t0" not in given:
+            updates["time.t0"] = args.ic_time
+            if "time.t_end" not in given:
+                updates["time.t_end"] = args.ic_time + (case.time.t_end - case.time.t0)
+    return case.with_updates(updates)
+
+
+def parse_key(item: str) -> str:
+    """The dotted path a ``--set KEY=VALUE`` item names (its alias resolved)."""
+    key = item.partition("=")[0].strip()
+    return ALIASES.get(key, key)
+
+
+def _trajectories_in(path: Path) -> int:
+    """How many trajectories an HDF5 file of our schema (or The Well's) holds; 1 if it does not say."""
+    from phys.io._schema import field_datasets, open_h5
+
+    try:
+        with open_h5(path) as file:
+            if "n_trajectories" in file.attrs:
+                return int(file.attrs["n_trajectories"])
+            fields = field_datasets(file)
+            return int(next(iter(fields.values()))[1].shape[0]) if fields else 1
+    except ValueError as error:
+        raise UsageError(f"--ic {path}: {error}") from None
+
+
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK | os.X_OK)
+
+
+def _output_file(text: str, option: str, example: str) -> Path:
+    """``--out FILE`` checked before any work: a file name in an existing, writable directory."""
+    out = Path(text)
+    if out.is_dir() or text.endswith(("/", os.sep)) or out.name in ("", ".", ".."):
+        raise UsageError(f"{option} {text}: is a directory; name a file in it, such as {out / example}")
+    if not out.parent.is_dir():
+        raise UsageError(f"{option} {out}: directory {out.parent} does not exist")
+    if not _writable(out.parent):
+        raise UsageError(f"{option} {out}: directory {out.parent} is not writable")
+    return out
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _picture_file(text: str, option: str) -> Path:
+    """``--plot``/``--out`` of a picture: a format matplotlib writes, in a directory that exists or can be made."""
+    from matplotlib.backend_bases import FigureCanvasBase  # no JAX; says which formats savefig writes
+
+    path = Path(text)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise UsageError(
+            f"{option} {text}: unknown picture format '{path.suffix or '(none)'}'; use one of "
+            + ", ".join(f".{ext}" for ext in sorted(formats))
+        )
+    if path.is_dir():
+        raise UsageError(f"{option} {text}: is a directory")
+    ancestor = _nearest_existing(path.parent)
+    if not ancestor.is_dir() or not _writable(ancestor):
+        raise UsageError(f"{option} {text}: cannot create it, {ancestor} is not a writable directory")
+    return path
+
+
+def _check_distributed(args: argparse.Namespace) -> None:
+    """``--distributed`` needs a coordinator: the three flags, or SLURM's or Open MPI's variables (as JAX reads them)."""
+    if not args.distributed:
+        return
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if all(v is not None for v in explicit):
+        if args.num_processes < 1 or not 0 <= args.process_id < args.num_processes:
+            raise UsageError(f"--process-id {args.process_id}: must be in [0, --num-processes {args.num_processes})")
+        return
+    slurm = all(name in os.environ for name in ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID"))
+    if any(v is not None for v in explicit) or not (slurm or "OMPI_MCA_orte_hnp_uri" in os.environ):
+        raise UsageError(
+            "--distributed: no coordinator; run under SLURM (srun) or Open MPI (mpirun), "
+            "or give all of --coordinator HOST:PORT --num-processes N --process-id I"
+        )
+
+
+def _max_memory(args: argparse.Namespace) -> tuple[int, str]:
+    from phys.resources import machine_memory, parse_size
+
+    if args.max_memory is None:
+        return machine_memory(), " (this machine's memory)"
+    try:
+        return parse_size(args.max_memory), ""
+    except ValueError:
+        raise UsageError(f"--max-memory {args.max_memory}: expected a size such as 16G, 512M or 2T") from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from phys.resources import check_memory
+
     case = _with_initial_file(_case_from_args(args), args)
     if args.xdmf and case.n_dims == 0:
         raise UsageError(f"--xdmf: case '{case.name}' has no space, and XDMF describes fields on a grid")
-    out = Path(args.out) if args.out else Path(f"{case.name}.h5")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    out = _output_file(args.out or f"{case.name}.h5", "--out", f"{case.name}.h5")
+    if args.plot:
+        _picture_file(args.plot, "--plot")
     if args.saves_per_block is not None and args.saves_per_block < 1:
         raise UsageError(f"--saves-per-block: must be a positive integer, got {args.saves_per_block}")
+    _check_distributed(args)
     ensemble = _ensemble_from_args(case, args)
+    limit, source = _max_memory(args)
+    n_here, in_flight = _trajectories_here(ensemble, args)
+    check_memory(case, limit, n_trajectories=n_here, in_flight=in_flight, source=source)
     runner = _runner()
     try:
         path = runner(
@@ -340,15 +455,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trajectories_here(ensemble: dict[str, Any] | None, args: argparse.Namespace) -> tuple[int, int]:
+    """Trajectories this process writes and those on its devices at a time (the memory estimate's counts)."""
+    if ensemble is None:
+        return 1, 1
+    size = (args.batch or 1) * _product(len(v) for v in ensemble["sweep"].values())
+    if ensemble["shard"] is not None:
+        size = -(-size // ensemble["shard"][1])
+    if args.num_processes:
+        size = -(-size // args.num_processes)
+    return size, min(size, args.chunk or size)
+
+
 def _cmd_merge(args: argparse.Namespace) -> int:
     from phys.io.merge import merge
 
     for name in args.files:
         if not Path(name).is_file():
             raise UsageError(f"file not found: {name}")
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    out = _output_file(args.out, "--out", "merged.h5")
     try:
         path = merge(args.files, out)
     except ValueError as error:
@@ -388,8 +513,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps: must be a non-negative integer, got {args.steps}")
     config = trainer.configure(case, method=args.method, preset_name=args.preset, steps=args.steps, settings=settings)
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    # A directory, made with its parents if missing (as --plot makes its folder).
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    ancestor = _nearest_existing(out)
+    if not ancestor.is_dir() or not _writable(ancestor):
+        raise UsageError(f"--out {out}: cannot create it, {ancestor} is not a writable directory")
+    from phys.resources import check_memory
+
+    limit, source = _max_memory(args)
+    check_memory(case, limit, output_dtype=case.dtype, source=source)  # the reference solve is held in memory
     try:
         metrics = trainer.run(case, config, out, resume=args.resume)
     except KeyboardInterrupt:
@@ -447,7 +580,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     problems = validate(path)
     if problems:
         for problem in problems:
-            print(f"{path}: {problem}")
+            print(f"{path}: {problem}", file=sys.stderr)
         return 1
     print(f"{path}: valid")
     return 0
@@ -459,8 +592,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"file not found: {path}")
-    out = Path(args.out) if args.out else path.with_suffix(".png")
-    plot_file(path, out, field=args.field)
+    out = _picture_file(args.out, "--out") if args.out else path.with_suffix(".png")
+    try:
+        plot_file(path, out, field=args.field)
+    except ValueError as error:  # not HDF5, truncated, an unknown field: one line
+        raise UsageError(str(error)) from None
+    except KeyError as error:  # HDF5, but not our schema (a foreign file)
+        raise UsageError(f"{path}: not a file of physax's schema ({error.args[0] if error.args else error}); "
+                         f"phys validate {path} lists what is missing") from None
     print(f"wrote {out}")
     return 0
 
@@ -520,7 +659,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--xdmf", action="store_true", help="also write an XDMF sidecar for ParaView")
     run.add_argument("--saves-per-block", type=int, help="snapshots per compiled block (write and resume unit)")
     run.add_argument("--ic", metavar="FILE.h5", help="start from the last snapshot of the state fields in FILE.h5")
-    run.add_argument("--ic-time", type=float, metavar="T", help="with --ic: the snapshot saved at time T instead")
+    run.add_argument("--ic-time", type=float, metavar="T",
+                     help="with --ic: the snapshot saved at time T instead; the run starts at t0 = T")
+    run.add_argument("--ic-trajectory", type=int, metavar="I", help="with --ic: trajectory I of a file holding several")
+    run.add_argument("--max-memory", metavar="SIZE",
+                     help="refuse runs estimated above SIZE (output + solver state; default: this machine's memory)")
     ensemble = run.add_argument_group("ensembles (see docs/slurm.md)")
     ensemble.add_argument("--batch", type=int, metavar="B", help="B trajectories, seeds bits(fold_in(key(SEED), i))")
     ensemble.add_argument("--sweep", action="append", metavar="KEY=VALUES",
@@ -557,7 +700,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="cpu", choices=("cpu", "paper"),
                        help="cpu: minutes on a CPU; paper: the published configuration, for GPUs")
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    train.add_argument("--resume", action="store_true", help="continue from DIR's checkpoint")
+    train.add_argument("--resume", action="store_true", help="continue from DIR's checkpoint (--steps N extends it)")
+    train.add_argument("--max-memory", metavar="SIZE", help="refuse a reference solve estimated above SIZE")
     train.set_defaults(func=_cmd_train)
 
     discover = sub.add_parser(

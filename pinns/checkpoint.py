@@ -16,7 +16,9 @@ from typing import Any, Callable
 
 import equinox as eqx
 
-__all__ = ["CHECKPOINT", "CHECKPOINT_INFO", "CheckpointError", "save_checkpoint", "load_checkpoint"]
+from phys.errors import describe_differences
+
+__all__ = ["CHECKPOINT", "CHECKPOINT_INFO", "CheckpointError", "read_info", "save_checkpoint", "load_checkpoint"]
 
 CHECKPOINT = "checkpoint.eqx"
 CHECKPOINT_INFO = "checkpoint.json"
@@ -46,5 +48,17 @@ def load_checkpoint(directory: Path, like: Callable[[dict[str, Any]], Any], iden
     info = json.loads((directory / CHECKPOINT_INFO).read_text())
     for key, value in identity.items():
         if info.get(key) != value:
-            raise CheckpointError(f"{directory / CHECKPOINT} was written by another run ({key} differs); use another directory")
+            what = describe_differences(value, info.get(key), "here", "in the checkpoint") if isinstance(value, dict) else ""
+            raise CheckpointError(
+                f"{directory / CHECKPOINT} was written by another run ({key} differs{': ' + what if what else ''}); "
+                "use another directory"
+            )
     return eqx.tree_deserialise_leaves(directory / CHECKPOINT, like(info)), info
+
+
+def read_info(directory: Path) -> dict[str, Any] | None:
+    """The JSON record of ``directory``'s checkpoint, or None if there is none."""
+    path = Path(directory) / CHECKPOINT_INFO
+    if not path.exists() or not (Path(directory) / CHECKPOINT).exists():
+        return None
+    return json.loads(path.read_text())

@@ -33,7 +33,7 @@ from jaxtyping import PRNGKeyArray
 
 from phys.case import Case
 from phys.fields import Fields
-from pinns.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from pinns.checkpoint import CheckpointError, load_checkpoint, read_info, save_checkpoint
 from pinns.config import TrainConfig
 from pinns.constraints import TimeWindows
 from pinns.loop import Events, MethodObjective, TrainState, fit, init_state
@@ -155,7 +155,7 @@ def train(
     problem = problem_of(0, finished)
     state = fresh(0, problem, finished)
     if resume and directory is not None:
-        loaded = load_checkpoint(directory, skeleton, identity)
+        loaded = load_checkpoint(directory, skeleton, _continuable(directory, identity, config))
         if loaded is not None:
             (saved, state), info = loaded
             window, finished, history = int(info.get("window", 0)), list(saved), info["history"]
@@ -197,3 +197,31 @@ def train(
         wall_s=time.perf_counter() - start,
         prediction=prediction,
     )
+
+
+def _continuable(directory: Path, identity: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
+    """The identity the checkpoint in ``directory`` must have to be continued with ``config``.
+
+    ``--resume --steps N`` extends a run: a checkpoint whose config differs
+    only in its Adam steps is continued while it is still in (or at the end
+    of) its Adam phase and in its one window, since each Adam step depends on
+    its step index alone (the schedule decays with the step, not with the
+    total), so the extended run equals one started with N steps.
+    """
+    from phys.errors import differences
+
+    info = read_info(directory)
+    if info is None or info.get("case_sha256") != identity["case_sha256"] or not isinstance(info.get("config"), dict):
+        return identity
+    saved = info["config"]
+    if [path for path, _, _ in differences(identity["config"], saved)] != ["optimiser.steps"]:
+        return identity
+    step, before, now = int(info.get("step", 0)), int(saved["optimiser"]["steps"]), config.optimiser.steps
+    where = f"{Path(directory) / 'checkpoint.eqx'} (step {step}, {before} Adam steps)"
+    if config.marching.windows != 1:
+        raise CheckpointError(f"steps: {where} marches through {config.marching.windows} windows, whose steps are fixed once trained; use another directory")
+    if step > before:
+        raise CheckpointError(f"steps: {where} is past its Adam phase, in L-BFGS; more Adam steps cannot continue it")
+    if now < step:
+        raise CheckpointError(f"steps: {now} is fewer than the {step} steps {where} already took")
+    return {**identity, "config": saved}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from phys.case import Case
 
@@ -40,18 +41,36 @@ def run_from_cli(
     from solvers.solve import run_case
 
     with tqdm(desc=case.name, unit="snapshot", disable=None, leave=False) as bar:
-
-        def on_block(written: int, total: int) -> None:
-            bar.total = total
-            bar.n = written
-            bar.refresh()
-
-        path = run_case(case, out, resume=resume, saves_per_block=saves_per_block, on_block=on_block)
+        path = run_case(case, out, resume=resume, saves_per_block=saves_per_block, on_block=_progress(bar, case.name))
     if xdmf:
         write_xdmf(path)
     if plot is not None:
         plot_file(path, plot)
     return path
+
+
+def _progress(bar: Any, name: str) -> Callable[[int, int], None]:
+    """The driver's ``on_block`` for a tqdm bar: "compiling" until the first block is in, then rate and ETA.
+
+    The first block's time includes compiling the loop, so the rate is
+    measured from its end: the first ETA is the run's, not the compiler's.
+    """
+    calls = [0]
+
+    def on_block(written: int, total: int) -> None:
+        calls[0] += 1
+        if bar.disable:  # not a terminal: no bar to draw
+            return
+        bar.total = total
+        if calls[0] <= 2:
+            bar.set_description(f"{name} (compiling)" if calls[0] == 1 else name, refresh=False)
+            bar.start_t = time.time()  # tqdm's own clock
+            bar.initial = written
+            bar.last_print_n = written
+        bar.n = written
+        bar.refresh()
+
+    return on_block
 
 
 def output_path(out: Path, shard: tuple[int, int] | None, rank: int | None) -> Path:
@@ -92,14 +111,8 @@ def run_ensemble_from_cli(
 
     target = output_path(out, shard, rank)
     with tqdm(desc=case.name, unit="snapshot", disable=None, leave=False) as bar:
-
-        def on_block(written: int, total: int) -> None:
-            bar.total = total
-            bar.n = written
-            bar.refresh()
-
         path = run_ensemble(case, Ensemble(batch=batch, sweep=sweep or {}), target, resume=resume, chunk=chunk,
-                            shard=shard, saves_per_block=saves_per_block, on_block=on_block)
+                            shard=shard, saves_per_block=saves_per_block, on_block=_progress(bar, case.name))
     if xdmf:
         write_xdmf(path)
     if plot is not None and rank in (None, 0):  # one picture, not one per process

@@ -19,7 +19,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from phys.case import Case, CaseError
-from phys.errors import ResumeError
+from phys.errors import ResumeError, SolveError
 from phys.fields import AXIS_NAMES, Fields
 from phys.io.writer import MemoryWriter
 from solvers.driver import closing_lines, drive, plan, programs
@@ -75,12 +75,30 @@ def run_case(
     if writer is not None and writer.complete:
         return out
     if writer is None:
+        _starting_over(out, resume)
         writer = TrajectoryWriter.create(
             out, case, tensor_order=scheme.output_orders(), n_trajectories=1, times=scheme.time.save_times(), coords=scheme.coords()
         )
-    state = drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block)
+    state = _drive_keeping(writer, lambda: drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block))
     _report(case, state)
     return writer.finalize()
+
+
+def _starting_over(out: Path, resume: bool) -> None:
+    # Job scripts pass --resume on every (re)submission, so a first run is not an error; it is said, though.
+    if resume:
+        print(f"phys: --resume: no partial output at {out}.tmp; starting from the beginning", file=sys.stderr)
+
+
+def _drive_keeping(writer: Any, run: Callable[[], Any]) -> Any:
+    """``run()``; a blow-up's message names the ``.tmp`` file that keeps the snapshots before it."""
+    try:
+        return run()
+    except SolveError as error:
+        raise SolveError(
+            f"{error}; the {writer.n_written} snapshots before it are kept in {writer.tmp_path}",
+            step=error.step, time=error.time,
+        ) from None
 
 
 def _describe(case: Case, ensemble: Ensemble) -> Callable[[int], str]:
@@ -154,26 +172,30 @@ def run_ensemble(
     scalars.update(values)
     out = Path(out)
     writer = TrajectoryWriter.resume(out, case) if resume else None
-    if writer is not None and not _same_ensemble(writer, seeds, values, local, ensemble.size):
+    other = _other_ensemble(writer, seeds, values, local, ensemble.size) if writer is not None else None
+    if writer is not None and other is not None:
         if writer.complete or writer.n_written > 0:
             raise ResumeError(
-                f"{out}{'' if writer.complete else '.tmp'} holds another ensemble of this case "
-                "(--batch, --seed, --sweep, --shard, --chunk or the process count differ): delete it or drop --resume"
+                f"{out}{'' if writer.complete else '.tmp'} holds another ensemble of this case ({other}): "
+                "delete it or drop --resume"
             )
         writer = None  # killed before its first snapshot: nothing to keep
     if writer is not None and writer.complete:
         return out
     if writer is None:
+        _starting_over(out, resume and other is None)
         writer = TrajectoryWriter.create(
             out, case, tensor_order=scheme.output_orders(), n_trajectories=len(local), times=scheme.time.save_times(),
             coords=scheme.coords(), scalars=scalars, seeds=seeds,
         )
         write_ensemble_attrs(writer.tmp_path, local, ensemble.size)
-    drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block, describe=_describe(case, ensemble))
+    _drive_keeping(writer, lambda: drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block,
+                                         describe=_describe(case, ensemble)))
     return writer.finalize()
 
 
-def _same_ensemble(writer: Any, seeds: np.ndarray, values: dict[str, np.ndarray], local: np.ndarray, size: int) -> bool:
+def _other_ensemble(writer: Any, seeds: np.ndarray, values: dict[str, np.ndarray], local: np.ndarray, size: int) -> str | None:
+    """What differs between the ensemble in ``writer``'s file and this one (None: the same)."""
     import h5py
 
     from phys.io.merge import ENSEMBLE_INDEX, ENSEMBLE_SIZE
@@ -181,13 +203,22 @@ def _same_ensemble(writer: Any, seeds: np.ndarray, values: dict[str, np.ndarray]
     path = writer.path if writer.complete else writer.tmp_path
     with h5py.File(path, "r") as file:
         attrs = file.attrs
-        if ENSEMBLE_INDEX not in attrs or int(attrs.get(ENSEMBLE_SIZE, -1)) != size:
-            return False
-        if not np.array_equal(np.asarray(attrs[ENSEMBLE_INDEX]).reshape(-1), local):
-            return False
+        if ENSEMBLE_INDEX not in attrs:
+            return "the file is a plain run, not an ensemble"
+        stored_size = int(attrs.get(ENSEMBLE_SIZE, -1))
+        if stored_size != size:
+            return f"the ensemble has {stored_size} trajectories in the file, {size} here (--batch or --sweep)"
+        index = np.asarray(attrs[ENSEMBLE_INDEX]).reshape(-1)
+        if not np.array_equal(index, local):
+            return (f"the file holds trajectories {_span(index)}, this process {_span(local)} "
+                    "(--shard, --chunk or the process count)")
         if not np.array_equal(file["scalars/seed"][()], seeds):
-            return False
-        return all(
-            name in file["scalars"] and np.array_equal(file["scalars"][name][()], v.astype(np.float32))
-            for name, v in values.items()
-        )
+            return "the seeds differ (--seed)"
+        for name, v in values.items():
+            if name not in file["scalars"] or not np.array_equal(file["scalars"][name][()], v.astype(np.float32)):
+                return f"the swept values of {name} differ (--sweep)"
+    return None
+
+
+def _span(index: np.ndarray) -> str:
+    return f"{int(index[0])}-{int(index[-1])}" if len(index) else "none"

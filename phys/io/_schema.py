@@ -81,6 +81,8 @@ def open_h5(path: str | Path, mode: str = "r", **kwargs: Any) -> h5py.File:
     try:
         return h5py.File(path, mode, **kwargs)
     except OSError as error:
+        if mode == "w" or (mode in ("a", "w-", "x") and not path.exists()):
+            raise ValueError(f"{path}: cannot be written: {error}") from None
         raise ValueError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {error}") from None
 
 

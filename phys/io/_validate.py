@@ -37,6 +37,8 @@ class _Sizes:
         self.axes = names(dims.attrs, "spatial_dims") if dims is not None else []
         time = dims.get("time") if dims is not None else None
         self.n_times = int(time.shape[-1]) if isinstance(time, h5py.Dataset) and time.ndim else None
+        # Unwritten snapshots of an incomplete file hold the NaN fill value, not a blow-up.
+        self.n_written = int(attrs["n_steps_written"]) if "n_steps_written" in attrs else None
         self.n = {
             axis: int(dims[axis].shape[-1])
             for axis in self.axes
@@ -183,6 +185,7 @@ def _check_field(dataset: h5py.Dataset, order: int, sizes: _Sizes) -> list[str]:
         expected = (*leading, *spatial, *(len(spatial),) * order)
         if dataset.shape != expected:
             problems.append(f"{where}: shape {dataset.shape}, expected {expected} (from /dimensions, n_trajectories)")
+    problems += _non_finite(dataset, sizes)
     snapshot = field_chunks(dataset.shape)
     if flag(dataset.attrs, "sample_varying", True) and flag(dataset.attrs, "time_varying", True):
         if dataset.chunks != snapshot:
@@ -222,6 +225,29 @@ def _check_provenance(file: h5py.File, sizes: _Sizes) -> list[str]:
 
 
 # -- helpers -----------------------------------------------------------------
+
+
+# Snapshots read at a time by the finiteness check (bounded host memory on large files).
+_FINITE_BLOCK_BYTES = 64 * 2**20
+
+
+def _non_finite(dataset: h5py.Dataset, sizes: _Sizes) -> list[str]:
+    """The first written snapshot holding NaN or inf, as one problem line (none if all are finite)."""
+    if dataset.dtype.kind != "f" or dataset.ndim < 2:
+        return []
+    if not (flag(dataset.attrs, "sample_varying", True) and flag(dataset.attrs, "time_varying", True)):
+        values = dataset[()]
+        return [] if np.all(np.isfinite(values)) else [f"{dataset.name}: holds non-finite values (NaN or inf)"]
+    written = dataset.shape[1] if sizes.n_written is None else min(sizes.n_written, dataset.shape[1])
+    per_time = max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape)) // max(1, dataset.shape[1]))
+    block = max(1, _FINITE_BLOCK_BYTES // per_time)
+    for start in range(0, written, block):
+        values = dataset[:, start : min(start + block, written)]
+        bad = ~np.isfinite(values.reshape(values.shape[0], values.shape[1], -1)).all(axis=-1)
+        if bad.any():
+            trajectory, time = (int(i) for i in np.argwhere(bad)[np.argmin(np.argwhere(bad)[:, 1])])
+            return [f"{dataset.name}: non-finite values (NaN or inf) from snapshot {start + time} of trajectory {trajectory}"]
+    return []
 
 
 def _listing_problems(group: h5py.Group, listed: list[str], where: str, extra_allowed: set[str]) -> list[str]:

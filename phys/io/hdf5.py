@@ -22,6 +22,7 @@ Layout (``B`` trajectories, ``T`` saved times, ``n`` points per axis, ``D`` axes
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 from pathlib import Path
 from typing import Mapping, final
@@ -30,7 +31,7 @@ import h5py
 import numpy as np
 
 from phys.case import BoundaryCondition, Case
-from phys.errors import ResumeError
+from phys.errors import ResumeError, describe_differences
 from phys.fields import AXIS_NAMES, Fields
 from phys.io._schema import (
     COMPRESSION,
@@ -393,10 +394,13 @@ def _check_case(path: Path, case: Case) -> None:
         raise ResumeError(f"{error}; delete it or drop --resume") from None
     with file:
         stored = to_python(file.attrs.get("case_sha256", "none"))
+        stored_json = to_python(file.attrs.get("case_json", ""))
     if stored != case.sha256():
-        raise ResumeError(
-            f"{path} holds case {stored}, not this case {case.sha256()}: delete it or drop --resume"
-        )
+        try:
+            what = describe_differences(case.to_dict(), json.loads(stored_json), "here", "in the file")
+        except (TypeError, ValueError):
+            what = f"its case hash is {stored}, this case's {case.sha256()}"
+        raise ResumeError(f"{path} holds another case ({what}): delete it or drop --resume")
 
 
 def _check_block(

@@ -68,7 +68,12 @@ class _Part:
 
 def _check_compatible(first: _Part, other: _Part) -> None:
     if other.case_sha256 != first.case_sha256:
-        raise ValueError(f"{other.path} holds case {other.case_sha256}, {first.path} holds {first.case_sha256}: not one ensemble")
+        import json
+
+        from phys.errors import describe_differences
+
+        what = describe_differences(json.loads(first.case_json), json.loads(other.case_json), f"in {first.path}", f"in {other.path}")
+        raise ValueError(f"{other.path} holds another case than {first.path} ({what}): not one ensemble")
     if other.fields != first.fields or not np.array_equal(other.times, first.times):
         raise ValueError(f"{other.path}: its fields or times differ from {first.path}'s")
     if other.size != first.size or other.scalar_names != first.scalar_names:

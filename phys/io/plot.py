@@ -12,6 +12,7 @@ state (its backend, its open figures) is never touched.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,10 +36,7 @@ def plot_file(h5_path: str | Path, png_path: str | Path, field: str | None = Non
     h5_path, png_path = Path(h5_path), Path(png_path)
     with open_h5(h5_path) as file:
         if not names(file["dimensions"].attrs, "spatial_dims"):
-            figure = _time_series(file, h5_path, field, trajectory)
-            png_path.parent.mkdir(parents=True, exist_ok=True)
-            figure.savefig(png_path, dpi=_DPI)
-            return png_path
+            return _save(_time_series(file, h5_path, field, trajectory), png_path)
         field, order, values = _load(file, h5_path, field, trajectory)
         dims = file["dimensions"]
         axes = names(dims.attrs, "spatial_dims")
@@ -54,9 +52,16 @@ def plot_file(h5_path: str | Path, png_path: str | Path, field: str | None = Non
             values = values[..., values.shape[-1] // 2]
             title += " (middle z slice)"
         figure = _first_and_last(values, coords[0], coords[1], times, title, cmap)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(png_path, dpi=_DPI)
-    return png_path
+    return _save(figure, png_path)
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    """Draw to ``path.tmp``, then rename: a failed draw leaves no half-written picture at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    figure.savefig(tmp, dpi=_DPI, format=path.suffix.lstrip(".").lower() or "png")
+    os.replace(tmp, path)
+    return path
 
 
 def _load(file: h5py.File, path: Path, field: str | None, trajectory: int) -> tuple[str, int, np.ndarray]:

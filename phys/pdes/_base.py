@@ -112,7 +112,9 @@ def _looks_like_array(annotation: Any) -> bool:
 
 
 # Class attributes of the contract, never parameters.
-_CONTRACT_ATTRIBUTES = frozenset({"fields", "n_dims", "name", "default_scheme", "output_orders", "auxiliary_fields"})
+_CONTRACT_ATTRIBUTES = frozenset(
+    {"fields", "n_dims", "name", "default_scheme", "output_orders", "auxiliary_fields", "positive", "non_negative"}
+)
 
 
 class AbstractPDE(eqx.Module):
@@ -137,6 +139,10 @@ class AbstractPDE(eqx.Module):
     # Outputs a PINN's network gives besides the state fields (a pressure),
     # read by :meth:`residuals`.
     auxiliary_fields: ClassVar[tuple[str, ...]] = ()
+    # Parameters a case may not set to zero or below (``positive``) or below zero
+    # (``non_negative``: viscosities, diffusivities): refused when the case is validated.
+    positive: ClassVar[tuple[str, ...]] = ()
+    non_negative: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

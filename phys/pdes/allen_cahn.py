@@ -30,6 +30,7 @@ class AllenCahn(AbstractPDE):
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
+    non_negative: ClassVar[tuple[str, ...]] = ("d",)
 
     def linear(self) -> dict[str, Terms]:
         return {"u": {(2,): self.d}}

@@ -27,6 +27,7 @@ class Burgers(AbstractPDE):
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
+    non_negative: ClassVar[tuple[str, ...]] = ("nu",)
 
     def linear(self) -> dict[str, Terms]:
         return {"u": {(2,): self.nu}}

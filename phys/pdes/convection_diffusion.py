@@ -30,6 +30,7 @@ class ConvectionDiffusion(AbstractPDE):
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
+    non_negative: ClassVar[tuple[str, ...]] = ("nu",)
 
     def linear(self) -> dict[str, Terms]:
         return {"u": {(1,): -self.c, (2,): self.nu}}

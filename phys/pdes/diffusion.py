@@ -26,6 +26,7 @@ class Diffusion(AbstractPDE):
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 2
+    non_negative: ClassVar[tuple[str, ...]] = ("D",)
 
     def linear(self) -> dict[str, Terms]:
         return {"u": {(2, 0): self.D, (0, 2): self.D}}

@@ -28,6 +28,7 @@ class FisherKPP(AbstractPDE):
 
     fields: ClassVar[tuple[str, ...]] = ("u",)
     n_dims: ClassVar[int | None] = 1
+    non_negative: ClassVar[tuple[str, ...]] = ("D",)
 
     def linear(self) -> dict[str, Terms]:
         return {"u": {(2,): self.D}}

@@ -64,6 +64,7 @@ class IncompressibleNavierStokes2D(AbstractPDE):
     # The pressure is the Lagrange multiplier of incompressibility: solved for by a
     # projection, an extra output of a PINN.
     auxiliary_fields: ClassVar[tuple[str, ...]] = ("p",)
+    positive: ClassVar[tuple[str, ...]] = ("re",)
     default_scheme: ClassVar[str | None] = "projection"
 
     def linear(self) -> dict[str, Terms]:
@@ -144,6 +145,7 @@ class NavierStokes2D(AbstractPDE):
     fields: ClassVar[tuple[str, ...]] = ("vorticity",)
     n_dims: ClassVar[int | None] = 2
     output_orders: ClassVar[Mapping[str, int] | None] = {"vorticity": 0, "velocity": 1}
+    non_negative: ClassVar[tuple[str, ...]] = ("nu", "drag")
 
     def linear(self) -> dict[str, Terms]:
         return {"vorticity": {(2, 0): self.nu, (0, 2): self.nu, (0, 0): -self.drag}}

@@ -38,11 +38,30 @@ def test_resumed_training_gives_the_same_parameters_as_an_uninterrupted_run(tmp_
         np.testing.assert_array_equal(a, b)
     assert [h["step"] for h in resumed.history] == [3, 6, 9, 10]
     # A checkpoint of another configuration is refused, not silently continued.
-    with pytest.raises(CheckpointError, match="config differs"):
+    with pytest.raises(CheckpointError, match=r"config differs: network\.width is 8 in the checkpoint, 9 here"):
         train(case, config.replace(width=9), reference=reference, checkpoint_dir=tmp_path, resume=True, progress=False)
     # A run that stopped and was not resumed differs (the test can fail).
     stopped = train(case, config, reference=reference, stop_at=8, progress=False)
     assert any(not np.array_equal(a, b) for a, b in zip(_params(whole.model), _params(stopped.model)))
+
+
+def test_resume_with_more_adam_steps_equals_a_run_started_with_them(tmp_path, small_case):
+    from solvers.solve import solve
+
+    case = small_case
+    reference = solve(case)
+    config = TrainConfig.from_settings("causal", steps=10, width=8, depth=2, n_residual=64, n_chunks=4, n_initial=16,
+                                       eval_every=3, checkpoint_every=5)
+    whole = train(case, config, reference=reference, progress=False)
+    short = train(case, config.replace(steps=6), reference=reference, checkpoint_dir=tmp_path, progress=False)
+    assert short.steps == 6
+    extended = train(case, config, reference=reference, checkpoint_dir=tmp_path, resume=True, progress=False)
+    assert extended.steps == 10
+    for a, b in zip(_params(whole.model), _params(extended.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Fewer steps than the checkpoint took cannot continue it.
+    with pytest.raises(CheckpointError, match="steps: 4 is fewer than the 10 steps"):
+        train(case, config.replace(steps=4), reference=reference, checkpoint_dir=tmp_path, resume=True, progress=False)
 
 
 def test_short_training_on_burgers_cuts_the_error_by_a_stated_factor():
