@@ -114,17 +114,31 @@ def _bilinear(points: np.ndarray, shape: tuple[int, int], h: tuple[float, float]
 
 def _distances(field: Any, points: np.ndarray, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     """Obstacle distance and its gradient (unit, pointing away from the obstacle) at ``points`` ``[m, 2]``."""
-    x = jnp.asarray(points, dtype)
-    d = jax.vmap(field.obstacle_distance)(x)
-    g = jax.vmap(jax.grad(field.obstacle_distance))(x)
+    d, g = _distance_and_gradient(field, jnp.asarray(points, dtype))
     return np.asarray(d, np.float64), np.asarray(g, np.float64)
 
 
-def _component(field: Any, n: tuple[int, int], h: tuple[float, float], origin: tuple[float, float], axis: int, dtype: Any) -> ComponentForcing:
+@eqx.filter_jit
+def _distance_and_gradient(field: Any, x: Array) -> tuple[Array, Array]:
+    # One compiled call: op-by-op evaluation of the distance function costs seconds.
+    return jax.vmap(field.obstacle_distance)(x), jax.vmap(jax.grad(field.obstacle_distance))(x)
+
+
+def _component(
+    field: Any, boxes: list[tuple[tuple[float, float], tuple[float, float]]], n: tuple[int, int], h: tuple[float, float],
+    origin: tuple[float, float], axis: int, dtype: Any,
+) -> ComponentForcing:
     gx, gy = _component_nodes(n, h, origin, axis)
     shape = gx.shape
     points = np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1)
-    d, normal = _distances(field, points, dtype)
+    # Distances only near the obstacles (their bounding boxes and 4 cells around): elsewhere all is fluid.
+    margin = 4.0 * max(h)
+    near = np.zeros(len(points), bool)
+    for (x0, y0), (x1, y1) in boxes:
+        near |= (points[:, 0] > x0 - margin) & (points[:, 0] < x1 + margin) & (points[:, 1] > y0 - margin) & (points[:, 1] < y1 + margin)
+    d = np.full(len(points), np.inf)
+    normal = np.zeros((len(points), 2))
+    d[near], normal[near] = _distances(field, points[near], dtype)
     d = d.reshape(shape)
     solid = d <= 0
     neighbour = np.zeros(shape, bool)
@@ -179,8 +193,11 @@ def build_immersed_boundary(case: Any, reference_speed: float) -> ImmersedBounda
     length = tuple(case.domain.length)
     origin = tuple(case.domain.origin)
     h = (length[0] / n[0], length[1] / n[1])
-    u = _component(field, n, h, origin, 0, build_dtype)
-    v = _component(field, n, h, origin, 1, build_dtype)
+    from phys.case import _extent
+
+    boxes = [_extent(obstacle) for obstacle in case.geometry.obstacles]
+    u = _component(field, boxes, n, h, origin, 0, build_dtype)
+    v = _component(field, boxes, n, h, origin, 1, build_dtype)
     u = eqx.tree_at(lambda c: c.weights, u, u.weights.astype(dtype))
     v = eqx.tree_at(lambda c: c.weights, v, v.weights.astype(dtype))
     probe_index = probe_weights = None
