@@ -5,27 +5,44 @@
 
 from __future__ import annotations
 
-from phys.case import Case
+import math
+
+from phys.case import Case, CaseError
 
 
-def lid_driven_cavity() -> Case:
-    """Lid-driven cavity on the unit square, lid speed 1 at y = 1, Re = 100, marched to a steady state.
+def lid_driven_cavity(re: float = 100.0) -> Case:
+    """Lid-driven cavity on the unit square, lid speed 1 at y = 1, marched to a steady state; the grid follows ``re``.
 
-    64 x 64 cells, dt = 0.004 (stable bound 0.0049 at Re = 100), started at
-    rest. The state freezes once ``max |du/dt| < 1e-6`` (averaged over a save
-    interval of 1; float32 resolves it to about 2.4e-7); ``t_end = 40`` is
-    ample, and the last snapshot is the steady state.
-    Compare with Ghia, Ghia & Shin (1982).
+    ``n = 32 ceil(2 (re / 100)^(1/4))`` cells per side: 64 at Re = 100, 96 at
+    400, 128 at 1000 (the boundary layers along the lid and the walls thin as
+    ``re`` grows); ``dt`` is 0.9 of the stable bound rounded down to a
+    multiple of 0.001 (0.004 at Re = 100); ``t_end = 40 (re / 100)^0.6``,
+    rounded up (the steady state arrives later at higher ``re``: near t = 19,
+    42 and 79 at Re 100, 400, 1000). Started at rest. The state freezes, and
+    the output stops, once ``max |du/dt| < 1e-6`` (averaged over a save
+    interval of 1; float32 resolves it to about 2.4e-7). ``phys run
+    lid-driven-cavity --set re=1000`` builds it for that ``re``. Compare with
+    Ghia, Ghia & Shin (1982): within 1e-2 on both centrelines at Re = 100,
+    400 and 1000 (BENCHMARKS.md, bench/bench_cavity.py).
     """
+    if not (math.isfinite(re) and re > 0):
+        raise CaseError("pde.params.re", f"must be positive, got {re:g}")
+    n = 32 * math.ceil(2.0 * (re / 100.0) ** 0.25)
+    h = 1.0 / n
+    # The SSP-RK3 bound of solvers.projection.stable_dt (which imports JAX; a case must not):
+    # viscous 4 nu (2 / h^2) / 2.51 plus convective (lid speed 1) (2 / h) / 1.73.
+    bound = 1.0 / ((4.0 / re) * (2.0 / h**2) / 2.51 + (2.0 / h) / 1.73)
+    dt = math.floor(900.0 * bound) / 1000.0 or 1.0 / math.ceil(1.0 / (0.9 * bound))
+    t_end = float(math.ceil(40.0 * max(1.0, re / 100.0) ** 0.6))
     return Case(
         name="lid-driven-cavity",
-        description="lid-driven cavity, unit square, lid speed 1, Re = 100, marched to steady state (Ghia et al. 1982)",
-        pde={"name": "navier-stokes-vp", "params": {"re": 100.0}},
+        description=f"lid-driven cavity, unit square, lid speed 1, Re = {re:g}, marched to steady state (Ghia et al. 1982)",
+        pde={"name": "navier-stokes-vp", "params": {"re": re}},
         domain={"length": 1.0},
-        grid={"n": 64},
+        grid={"n": n},
         bcs=[{"kind": "wall"}, {"kind": "wall", "lower": 0.0, "upper": 1.0}],
         ic={"kind": "family", "name": "uniform", "params": {"value": 0.0}},
-        time={"t_end": 40.0, "dt": 0.004, "save_dt": 1.0},
+        time={"t_end": t_end, "dt": dt, "save_dt": 1.0},
         solver={"method": "projection", "steady_tol": 1e-6},
     )
 

@@ -219,3 +219,28 @@ def test_gradient_through_the_simulation_matches_finite_differences() -> None:
     fd_u0 = (loss(re, u0 + 1e-6 * tangent) - loss(re, u0 - 1e-6 * tangent)) / 2e-6
     np.testing.assert_allclose(jnp.sum(grad_u0 * tangent), fd_u0, rtol=1e-6)
     assert abs(float(fd_re)) > 1e-6  # the viscosity matters over these steps
+
+
+@pytest.mark.parametrize("re, n", [(100.0, 64), (400.0, 96), (1000.0, 128)])
+def test_cavity_grid_follows_re_within_the_stable_step(re: float, n: int) -> None:
+    # The built-in cavity's grid follows re (bench/bench_cavity.py measures it
+    # against Ghia at these three), and its dt stays inside the stable bound.
+    from cases.walls import lid_driven_cavity
+
+    case = lid_driven_cavity(re)
+    assert case.grid.n == (n, n) and case.pde.params["re"] == re
+    bound = 0.9 * stable_dt((n, n), (1.0, 1.0), 1.0 / re, 1.0)
+    assert bound - 1e-3 < case.time.dt <= bound  # rounded down to a multiple of 0.001
+    Projection.from_case(case)  # passes the scheme's own dt check
+
+
+def test_phys_set_re_builds_the_cavity_for_that_re_and_explicit_fields_still_win(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from phys.cli import main
+
+    assert main(["show", "lid-driven-cavity", "--set", "re=1000"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["grid"]["n"] == [128, 128] and shown["pde"]["params"]["re"] == 1000.0
+    assert main(["show", "lid-driven-cavity", "--set", "re=1000", "--set", "n=80"]) == 0
+    assert json.loads(capsys.readouterr().out)["grid"]["n"] == [80, 80]
