@@ -551,6 +551,7 @@ def read(path: str | Path, *, allow_incomplete: bool = False) -> Fields:
             values[name] = _full_field(dataset, n_trajectories, n_written)
             orders[name] = order
         scalars = {name: dataset[()] for name, dataset in file["scalars"].items()} if "scalars" in file else {}
+        scalars.update({name: dataset[:, :n_written] for name, dataset in _series_datasets(file).items()})
         time = dims["time"][()][..., :n_written]
     case = Case.from_json(attrs["case_json"]) if "case_json" in attrs else None
     return Fields(

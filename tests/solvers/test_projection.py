@@ -155,7 +155,7 @@ def test_unstable_dt_is_a_case_error_naming_time_dt() -> None:
         Projection.from_case(_cavity(64, 0.02, 0.2))
 
 
-@pytest.mark.parametrize("name", ["lid-driven-cavity", "channel"])
+@pytest.mark.parametrize("name", ["lid-driven-cavity", "channel", "cylinder", "cylinder-unsteady"])
 def test_built_in_cases_have_a_stable_dt(name: str) -> None:
     case = get(name)
     scheme = Projection.from_case(case)
