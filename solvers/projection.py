@@ -31,6 +31,18 @@ Boundary conditions (``Case.bcs``, one per axis):
   correction so that the outflow flux equals the inflow flux, which keeps the
   pressure problem solvable with Neumann conditions everywhere.
 
+Obstacles (``Case.geometry``): a direct-forcing immersed boundary with the
+velocity reconstructed along the wall normal (Fadlun, Verzicco, Orlandi &
+Mohd-Yusof 2000, J. Comput. Phys. 161:35; Balaras 2004, Comput. Fluids
+33:375), built from the geometry's distance function (:mod:`solvers._immersed`);
+obstacles are no-slip and at rest. With obstacles each stage's provisional
+velocity carries the current pressure estimate and the projection solves for
+its increment (:func:`step_with_obstacles`), so that the projection does not
+undo the forcing at a steady state; the state then holds the pressure ``p``
+and the force on the obstacles, and :meth:`Projection.observe` adds the time
+series ``drag_coefficient``, ``lift_coefficient`` (and ``pressure_difference``
+between ``solver.probes``), written as ``/scalars/<name>`` ``[B, T]``.
+
 Projection (Chorin 1968): every stage's provisional velocity is made
 discretely divergence-free by solving ``D G phi = D u*`` with homogeneous
 Neumann conditions; on this grid that operator is diagonalised exactly by the
