@@ -5,9 +5,10 @@
   calls), to an HDF5 file: c_D, c_L and delta p (the last values of the
   ``/scalars`` series) against the featflow reference values, wall time and
   peak memory (``ru_maxrss`` of this process).
-- Grid convergence of c_D, c_L and delta p over ``--cells`` (default 10, 20,
-  40 cells across the cylinder; dt scaled with the stable bound), the
-  observed order ``log((f1 - f2) / (f2 - f3)) / log 2`` and each value's
+- Grid convergence of c_D, c_L and delta p over ``--rows`` cells across the
+  channel (default 41, 58, 82, 116: 10, 14.1, 20 and 28.3 across the
+  cylinder, ratio sqrt 2; dt 0.8 of the stable bound), the observed order of
+  the last three, ``log((f1 - f2) / (f2 - f3)) / log r``, and each value's
   error against the reference.
 - Steps per second at the 2D-1 resolution with and without the obstacle
   (the same channel, ``geometry`` removed), through ``solvers.simulation``,
@@ -18,7 +19,7 @@
   refined by a parabola through the three samples around each maximum).
 
 The results replace the block between the ``bench_cylinder`` markers of
-BENCHMARKS.md. ``--quick`` (10 and 14 cells only, 2D-2 to t = 4) is a smoke
+BENCHMARKS.md. ``--quick`` (41 and 82 rows only, 2D-2 to t = 4) is a smoke
 test that writes nothing unless ``--write`` is given.
 
     nice -n 10 .venv/bin/python bench/bench_cylinder.py [--quick] [--write | --no-write]
@@ -57,11 +58,10 @@ REFERENCE = {"drag_coefficient": 5.57953523384, "lift_coefficient": 0.0106189481
 INTERVALS = {"c_D,max": (3.22, 3.24), "c_L,max": (0.99, 1.01), "St": (0.295, 0.305)}
 
 
-def cylinder_at(cells: int, name: str = "cylinder", **updates: object):
-    """The case ``name`` with ``cells`` cells across the cylinder, dt 0.8 of the stable bound (a whole fraction of save_dt)."""
+def cylinder_at(rows: int, name: str = "cylinder", **updates: object):
+    """The case ``name`` with ``rows`` cells across the channel, dt 0.8 of the stable bound (a whole fraction of save_dt)."""
     case = cases.get(name)
-    h = 0.1 / cells
-    n = (round(2.2 / h), round(0.41 / h))
+    n = (round(2.2 * rows / 0.41), rows)
     speed = 1.5 * case.bcs[0].lower
     save_dt = case.time.save_dt
     dt = 0.8 * stable_dt(n, (2.2, 0.41), 1e-3, 1.5 * speed)
@@ -127,31 +127,31 @@ def shedding(case, window: float) -> dict[str, float]:
     }
 
 
-def _order(values: list[float]) -> float:
+def _order(values: list[float], refinement: float) -> float:
     if len(values) < 3:
         return float("nan")
     f1, f2, f3 = values[-3:]
     ratio = (f1 - f2) / (f2 - f3) if f2 != f3 else float("nan")
-    return math.log(ratio) / math.log(2.0) if ratio > 0 else float("nan")
+    return math.log(ratio) / math.log(refinement) if ratio > 0 else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cells", type=int, nargs="+", default=None, help="cells across the cylinder (ratio 2)")
+    parser.add_argument("--rows", type=int, nargs="+", default=None, help="cells across the channel (a constant ratio)")
     parser.add_argument("--window", type=float, default=3.0, help="2D-2: the last this many time units are analysed")
     parser.add_argument("--write", dest="write", action="store_true", default=None)
     parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
-    cells = args.cells or ([10, 20] if args.quick else [10, 20, 40])
+    rows = args.rows or ([41, 82] if args.quick else [41, 58, 82, 116])
     wall0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as directory:
         default = steady_run(cases.get("cylinder"), Path(directory))
         memory_default = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         table = []
-        for c in cells:
-            result = default if c == 20 else steady_run(cylinder_at(c), Path(directory))
-            table.append((c, result))
+        for m in rows:
+            result = default if m == cases.get("cylinder").grid.n[1] else steady_run(cylinder_at(m), Path(directory))
+            table.append((m, result))
         memory_refined = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     base = cases.get("cylinder")
     with_obstacle = rate(base)
@@ -185,13 +185,12 @@ def main() -> None:
         "",
         f"Grid convergence (steady runs; peak memory after the finest: {memory_refined:.0f} MiB):",
         "",
-        "| cells across | grid | c_D | error | c_L | Δp | error | wall (s) |",
+        "| cells across the cylinder | grid | c_D | error | c_L | Δp | error | wall (s) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for c, r in table:
-        h = 0.1 / c
+    for m, r in table:
         lines.append(
-            f"| {c} | {round(2.2 / h)} x {round(0.41 / h)} | {r['drag_coefficient']:.4f} | "
+            f"| {0.1 * m / 0.41:.1f} | {round(2.2 * m / 0.41)} x {m} | {r['drag_coefficient']:.4f} | "
             f"{r['drag_coefficient'] / REFERENCE['drag_coefficient'] - 1:+.2%} | {r['lift_coefficient']:.4f} | "
             f"{r['pressure_difference']:.4f} | {r['pressure_difference'] / REFERENCE['pressure_difference'] - 1:+.2%} | {r['wall']:.0f} |"
         )
@@ -199,7 +198,8 @@ def main() -> None:
     pressures = [r["pressure_difference"] for _, r in table]
     lines += [
         "",
-        f"Observed order (last three grids, ratio 2): c_D {_order(drags):.2f}, Δp {_order(pressures):.2f}.",
+        f"Observed order (last three grids, ratio {rows[-1] / rows[-2]:.3f}): c_D {_order(drags, rows[-1] / rows[-2]):.2f}, "
+        f"Δp {_order(pressures, rows[-1] / rows[-2]):.2f}.",
         "",
         f"Speed at the 2D-1 resolution (`solvers.simulation`, 200 steps per call, median of 5): "
         f"{with_obstacle:.0f} steps/s with the cylinder, {without:.0f} steps/s for the empty channel.",

@@ -133,6 +133,11 @@ def _distance_and_gradient(field: Any, x: Array) -> tuple[Array, Array]:
     return jax.vmap(field.obstacle_distance)(x), jax.vmap(jax.grad(field.obstacle_distance))(x)
 
 
+@eqx.filter_jit
+def _outward_normal(field: Any, x: Array) -> Array:
+    return field.outward_normal(x)
+
+
 def _component(
     field: Any, boxes: list[tuple[tuple[float, float], tuple[float, float]]], n: tuple[int, int], h: tuple[float, float],
     origin: tuple[float, float], axis: int, dtype: Any,
@@ -178,12 +183,12 @@ def _probe(field: Any, point: np.ndarray, n: tuple[int, int], h: tuple[float, fl
     """Indices and weights (8 of each) of the pressure at ``point`` from the cell-centred pressure."""
     first = (origin[0] + 0.5 * h[0], origin[1] + 0.5 * h[1])
     spacing = max(h)
-    d = float(field.obstacle_distance(jnp.asarray(point, dtype)))
+    d = float(_distances(field, point[None], dtype)[0][0])
     if d >= 1.5 * spacing:
         index, weights = _bilinear(point[None], n, h, first)
         return np.concatenate([index[0], index[0]]), np.concatenate([weights[0], 0.0 * weights[0]])
     # On or next to the rim: along the normal away from the obstacle (outward_normal points into it).
-    normal = -np.asarray(field.outward_normal(jnp.asarray(point, dtype)), np.float64)
+    normal = -np.asarray(_outward_normal(field, jnp.asarray(point, dtype)), np.float64)
     normal /= np.linalg.norm(normal)
     near = point + normal * (1.5 * spacing - d)
     far = point + normal * (2.5 * spacing - d)
