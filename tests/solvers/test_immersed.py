@@ -17,10 +17,11 @@ def _cylinder(cells_per_diameter: int, **updates: object):
     return get("cylinder").with_updates({"grid.n": [round(2.2 / h), round(0.41 / h)], **updates})
 
 
-def _nodes(n: tuple[int, int], h: float, axis: int) -> tuple[np.ndarray, np.ndarray]:
+def _nodes(n: tuple[int, int], length: tuple[float, float], axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The u (axis 0) or v (axis 1) face nodes of the MAC grid."""
     shape = (n[0] + 1, n[1]) if axis == 0 else (n[0], n[1] + 1)
-    xs = h * (np.arange(shape[0]) + (0.0 if axis == 0 else 0.5))
-    ys = h * (np.arange(shape[1]) + (0.5 if axis == 0 else 0.0))
+    xs = length[0] / n[0] * (np.arange(shape[0]) + (0.0 if axis == 0 else 0.5))
+    ys = length[1] / n[1] * (np.arange(shape[1]) + (0.5 if axis == 0 else 0.0))
     return np.meshgrid(xs, ys, indexing="ij")
 
 
@@ -42,13 +43,16 @@ def test_no_slip_on_a_disc_is_reconstructed_to_second_order() -> None:
         h = 0.1 / cells
         worst = 0.0
         for axis, forcing in enumerate((ib.u, ib.v)):
-            x, y = _nodes(case.grid.n, h, axis)
+            x, y = _nodes(case.grid.n, case.domain.length, axis)
             values = exact(x, y)
             inside = np.hypot(x - cx, y - cy) <= radius
             garbage = np.where(inside, 7.0, values)  # whatever the solid nodes held
             forced = np.asarray(forcing.apply(jnp.asarray(garbage))).reshape(-1)
             np.testing.assert_array_equal(forced[np.asarray(forcing.solid)], 0.0)
-            assert np.array_equal(np.flatnonzero(inside), np.sort(np.asarray(forcing.solid)))
+            solid = np.zeros(values.size, bool)
+            solid[np.asarray(forcing.solid)] = True
+            r = np.hypot(x - cx, y - cy).reshape(-1)
+            assert np.all(solid[r < radius - 1e-9]) and not np.any(solid[r > radius + 1e-9])  # on the rim: either
             index = np.asarray(forcing.forced)
             assert len(index) > 2 * cells  # the whole rim (pi * cells long, in cells) is a forcing layer
             worst = max(worst, float(np.max(np.abs(forced[index] - values.reshape(-1)[index]))))
@@ -117,7 +121,7 @@ def test_force_coefficients_match_a_control_volume_momentum_balance(tmp_path) ->
     from phys.io import read, validate
     from solvers.solve import run_case
 
-    case = _short_cylinder(10, t_end=15.0, steady_tol=2e-4)
+    case = _short_cylinder(10, t_end=15.0, steady_tol=5e-4)
     path = run_case(case, tmp_path / "cylinder.h5", saves_per_block=4)
     assert validate(path) == []
     fields = read(path)
