@@ -58,7 +58,7 @@ def test_no_slip_on_a_disc_is_reconstructed_to_second_order() -> None:
             worst = max(worst, float(np.max(np.abs(forced[index] - values.reshape(-1)[index]))))
         errors.append(worst)
         spacings.append(h)
-    # Measured: 4.1e-3, 1.05e-3, 2.5e-4 (max over both components' forcing nodes): slope 2.01.
+    # Measured: 1.7e-3, 4.3e-4, 1.1e-4 (max over both components' forcing nodes).
     slope = np.polyfit(np.log(spacings), np.log(errors), 1)[0]
     assert 1.8 < slope < 2.3, (errors, slope)
 
@@ -112,12 +112,10 @@ def _control_volume_force(fields, box: tuple[float, float, float, float], nu: fl
 def test_force_coefficients_match_a_control_volume_momentum_balance(tmp_path) -> None:
     # The drag and lift from the immersed-boundary forcing (written as /scalars
     # series) against the momentum balance over a box around the cylinder, an
-    # independent route to the same force. Measured here (10 cells across,
-    # short channel, float32): c_D 5.7780 from the forcing, 5.7806 and 5.7803
-    # from boxes of 3 and 5.5 diameters; c_L 0.01727 against 0.01680 and 0.01727.
-    # With an image point 2.5 cells out (full channel, float64) boxes of 3, 5.5
-    # and 1.8 diameters spread by 0.6%: the balance's own quadrature error, so
-    # 1% is the tolerance.
+    # independent route to the same force. Measured (10 cells across, full
+    # channel, float64): c_D 5.8565 from the forcing, 5.8527 / 5.8617 / 5.8269
+    # from boxes of 3, 5.5 and 1.8 diameters; the balance's own quadrature error
+    # is that spread (0.6%), so 1% is the tolerance.
     from phys.io import read, validate
     from solvers.solve import run_case
 
