@@ -15,7 +15,7 @@ from cases.one_d import allen_cahn, burgers, burgers_moving_front, convection, c
 from cases.ns import ns_decaying, ns_kolmogorov, ns_taylor_green
 from cases.ode import lorenz, lotka_volterra
 from cases.rom import burgers_forced, diffusion_2d
-from cases.walls import channel, lid_driven_cavity
+from cases.walls import channel, cylinder, cylinder_unsteady, lid_driven_cavity
 
 __all__ = ["REGISTRY", "get"]
 
@@ -33,6 +33,8 @@ REGISTRY: dict[str, Callable[[], Case]] = {
     "ns-decaying": ns_decaying,
     "lid-driven-cavity": lid_driven_cavity,
     "channel": channel,
+    "cylinder": cylinder,
+    "cylinder-unsteady": cylinder_unsteady,
     "lorenz": lorenz,
     "lotka-volterra": lotka_volterra,
     "burgers-forced": burgers_forced,

@@ -64,6 +64,9 @@ class CaseError(ValueError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
+# phys.geometry imports CaseError from this module, so it is imported once CaseError exists.
+from phys.geometry import Box as _GeometryBox, Geometry  # noqa: E402
+
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
@@ -710,6 +713,10 @@ class Projection(_Part):
     # transform matrices (fastest up to a few hundred cells per axis), "fft" by
     # jax.scipy.fft.dctn (O(n^2 log n), for larger grids).
     poisson: Literal["dct", "fft"] = "dct"
+    # Two points (x, y) of the fluid or of an obstacle's rim: the output series
+    # /scalars/pressure_difference is p(probes[0]) - p(probes[1]) (a case with
+    # obstacles only). Left out of the JSON (and hash) when None.
+    probes: tuple[tuple[float, float], tuple[float, float]] | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("max_cfl")
     @classmethod
@@ -717,6 +724,15 @@ class Projection(_Part):
         if not (math.isfinite(max_cfl) and 0 < max_cfl <= 1):
             raise ValueError(f"must be in (0, 1], got {max_cfl}")
         return max_cfl
+
+    @field_validator("probes")
+    @classmethod
+    def _finite_probes(cls, probes: Any) -> Any:
+        if probes is not None:
+            for point in probes:
+                for value in point:
+                    _finite("probes", value)
+        return probes
 
     @field_validator("steady_tol")
     @classmethod
@@ -738,6 +754,10 @@ class Projection(_Part):
                 )
             if bc.kind == "inflow-outflow" and bc.upper != 0:
                 raise CaseError(f"bcs[{axis}].upper", f"'inflow-outflow' takes the inflow speed in 'lower'; 'upper' must be 0, got {bc.upper}")
+        if case.geometry is not None:
+            _check_obstacles(case)
+        elif self.probes is not None:
+            raise CaseError("solver.probes", "pressure probes need obstacles: give the case a geometry")
         # max|u(t + save_dt) - u(t)| / save_dt cannot resolve less than a few
         # ulps of the flow speed per save interval: a tolerance below that is never met.
         speed = max(abs(value) for bc in case.bcs for value in (bc.lower, bc.upper))
@@ -748,6 +768,81 @@ class Projection(_Part):
                 f"float32 resolves max|du/dt| only to about {floor:.2g} at save_dt = {case.time.save_dt:g}; "
                 f"use steady_tol >= {floor:.2g}, a longer save_dt or dtype float64",
             )
+
+
+# The immersed boundary (solvers.projection) reconstructs the velocity next to
+# an obstacle from a point 2.5 cells out along the normal, whose interpolation
+# stencil must lie in the fluid: an obstacle needs this many cells across, and
+# this many cells of fluid between it and the container.
+MIN_CELLS_ACROSS = 8
+MIN_CELLS_CLEAR = 4
+
+
+def _check_obstacles(case: Case) -> None:
+    """The geometry fits the box and grid of a projection case (see ``MIN_CELLS_ACROSS``)."""
+    geometry = case.geometry
+    assert geometry is not None
+    lower = tuple(case.domain.origin)
+    upper = tuple(o + size for o, size in zip(case.domain.origin, case.domain.length))
+    container = geometry.container
+    if not isinstance(container, _GeometryBox) or not all(
+        math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip((*container.lower, *container.upper), (*lower, *upper))
+    ):
+        raise CaseError(
+            "geometry.container",
+            f"must be the case's box {lower} to {upper} (domain.origin, domain.length) for solver 'projection'",
+        )
+    if not geometry.obstacles:
+        raise CaseError("geometry.obstacles", "a projection case with a geometry needs at least one obstacle")
+    h = [size / n for size, n in zip(case.domain.length, case.grid.n)]
+    inflow = case.bcs[0].kind == "inflow-outflow"
+    sides = (("left", 0, lower[0]), ("right", 0, upper[0]), ("bottom", 1, lower[1]), ("top", 1, upper[1]))
+    for k, obstacle in enumerate(geometry.obstacles):
+        (x0, y0), (x1, y1) = _extent(obstacle)
+        across = min((x1 - x0) / h[0], (y1 - y0) / h[1])
+        if across < MIN_CELLS_ACROSS:
+            raise CaseError(
+                "grid.n",
+                f"geometry.obstacles[{k}] spans {across:.3g} cells across on the grid {case.grid.n}; "
+                f"the immersed boundary needs at least {MIN_CELLS_ACROSS}: refine grid.n",
+            )
+        for side, axis, at in sides:
+            gap = abs((x0, y0)[axis] - at) if side in ("left", "bottom") else abs(at - (x1, y1)[axis])
+            if gap < MIN_CELLS_CLEAR * h[axis]:
+                what = "cuts the inflow" if side == "left" and inflow else f"is too close to the {side} side"
+                raise CaseError(
+                    f"geometry.obstacles[{k}]",
+                    f"{what}: {gap:.3g} from {('x', 'y')[axis]} = {at:g}, less than {MIN_CELLS_CLEAR} cells "
+                    f"({MIN_CELLS_CLEAR * h[axis]:.3g}) of fluid",
+                )
+    if case.solver.probes is not None:
+        for i, point in enumerate(case.solver.probes):
+            if not all(lo <= c <= hi for c, lo, hi in zip(point, lower, upper)):
+                raise CaseError(f"solver.probes[{i}]", f"{point} lies outside the box {lower} to {upper}")
+            for k, obstacle in enumerate(geometry.obstacles):
+                if _strictly_inside(obstacle, point, 1e-9 * max(case.domain.length)):
+                    raise CaseError(f"solver.probes[{i}]", f"{point} lies inside geometry.obstacles[{k}]; put it in the fluid or on the rim")
+
+
+def _extent(shape: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Bounding box of a geometry shape."""
+    if shape.kind == "disc":
+        (cx, cy), r = shape.center, shape.radius
+        return (cx - r, cy - r), (cx + r, cy + r)
+    vertices = shape.vertices() if shape.kind == "box" else shape.vertices
+    xs, ys = [v[0] for v in vertices], [v[1] for v in vertices]
+    return (min(xs), min(ys)), (max(xs), max(ys))
+
+
+def _strictly_inside(shape: Any, point: tuple[float, float], slack: float) -> bool:
+    if shape.kind == "disc":
+        return math.dist(shape.center, point) < shape.radius - slack
+    (x0, y0), (x1, y1) = _extent(shape)
+    if shape.kind == "box":
+        return x0 + slack < point[0] < x1 - slack and y0 + slack < point[1] < y1 - slack
+    from phys.geometry import _boundary_distance, _point_in_polygon
+
+    return _point_in_polygon(point, shape.vertices) and _boundary_distance(point, shape.vertices) > slack
 
 
 # Every numerical scheme a case can ask for, told apart by ``method``. A new
@@ -777,6 +872,10 @@ class Case(_Part):
     solver: Solver | None = None
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = 0
+    # The fluid domain as shapes with named boundary pieces (phys.geometry): the
+    # box minus obstacles, which the projection solver holds by an immersed
+    # boundary. Left out of the JSON (and hash) when None.
+    geometry: Geometry | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("seed")
     @classmethod
@@ -843,6 +942,8 @@ class Case(_Part):
             method = _default_method(signature, self.bcs)
             default = {cls.model_fields["method"].default: cls for cls in SOLVERS}[method]
             object.__setattr__(self, "solver", default())
+        if self.geometry is not None and not isinstance(self.solver, Projection):
+            raise CaseError("geometry", f"obstacles are solved by solver 'projection' only, not '{self.solver.method}'")
         self.solver.check(self)
         family = self.ic.signature if isinstance(self.ic, FamilyIC) else None
         if family is not None and family.n_dims is not None and family.n_dims != n_dims:

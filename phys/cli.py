@@ -132,11 +132,39 @@ def parse_overrides(case: Case, items: Sequence[str], also_allowed: str = "") ->
 def _case_from_args(args: argparse.Namespace, also_allowed: str = "") -> Case:
     case = resolve_case(args.case)
     updates = parse_overrides(case, args.set or [], also_allowed)
+    case, updates = _built_with_parameters(args.case, case, updates)
     if getattr(args, "dtype", None):
         updates["dtype"] = args.dtype
     if getattr(args, "seed", None) is not None:
         updates["seed"] = args.seed
     return case.with_updates(updates) if updates else case
+
+
+def _built_with_parameters(spec: str, case: Case, updates: dict[str, Any]) -> tuple[Case, dict[str, Any]]:
+    """A built-in case rebuilt from the PDE parameters its builder takes (``--set re=1000``), and the other updates.
+
+    A builder such as ``lid_driven_cavity(re=100.0)`` derives its grid and
+    step from the parameter, so ``--set re=1000`` gets the resolution meant
+    for it; ``--set n=...`` or ``dt=...`` still override what it chose.
+    """
+    import inspect
+
+    builder = _builtin_cases().get(spec)
+    if builder is None:
+        return case, updates
+    taken = {
+        name: updates[f"pde.params.{name}"]
+        for name, parameter in inspect.signature(builder).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY or parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        if f"pde.params.{name}" in updates
+    }
+    if not taken:
+        return case, updates
+    for name, value in taken.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CaseError(f"pde.params.{name}", f"must be a number, got {value!r}")
+    rest = {path: value for path, value in updates.items() if path.removeprefix("pde.params.") not in taken}
+    return builder(**{name: float(value) for name, value in taken.items()}), rest
 
 
 def _cmd_cases(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ from solvers.ensemble import (
     replicated,
     upload_state,
 )
-from solvers.rollout import advance, initial_state, steady_report, without_steady
+from solvers.rollout import NOT_STEADY, advance, initial_state, steady_report, without_steady
 from solvers.scheme import NO_BAD_STEP, AbstractScheme, State, scheme_for
 from solvers._simulation import Simulation
 
@@ -316,11 +316,28 @@ def drive(
             if good > 0:
                 writer.append({name: values[:, :good] for name, values in saves_host.items()}, None)
             raise SolveError(failure_message(scheme, bad_step, describe(trajectory)), step=bad_step, time=time.time_of(bad_step))
+        steady_at = _steady_step(host_state)
+        if steady_at is not None:
+            # Every trajectory is steady: write up to the first steady snapshot and stop, so the
+            # file holds no repeats of a frozen state.
+            keep = (steady_at - step) // time.save_every
+            if keep > 0:
+                writer.append({name: values[:, :keep] for name, values in saves_host.items()}, None)
+            writer.stop_steady(time.time_of(steady_at))
+            return host_state
         step += count * time.save_every
         writer.append(saves_host, {**host_state, "step": np.asarray(step, np.int64)})
         if on_block is not None:
             on_block(writer.n_written, time.n_saves)
     return host_state
+
+
+def _steady_step(host_state: Mapping[str, np.ndarray]) -> int | None:
+    """The step from which every trajectory is steady (the latest of their steady steps), or None."""
+    steps = host_state.get("steady_step")
+    if steps is None or np.any(np.asarray(steps) == NOT_STEADY):
+        return None
+    return int(np.max(steps))
 
 
 def closing_lines(case: Case, state: Mapping[str, np.ndarray]) -> list[str]:

@@ -149,6 +149,14 @@ class AbstractScheme(eqx.Module):
         """Output field names and their tensor order (0 scalar, 1 vector, 2 tensor)."""
         return type(self.pde).output_tensor_orders()
 
+    def output_scalars(self) -> tuple[str, ...]:
+        """Names of outputs that are one number per snapshot (``[]`` from :meth:`observe`): time series.
+
+        They are written as ``/scalars/<name>`` ``[B, T]`` (sample- and time-varying),
+        not as fields. None by default.
+        """
+        return ()
+
     def prepare(self: S) -> S:
         """This scheme with what depends on the parameters precomputed (called once per rollout)."""
         return self

@@ -41,12 +41,16 @@ def solve(case: Case) -> Fields:
     # One block: the whole run is one compiled call.
     state = drive(compiled, writer, saves_per_block=max(1, scheme.time.n_saves - 1), on_block=None)
     _report(case, state)
+    result = writer.result()
+    series = scheme.output_scalars()
     return Fields(
-        time=scheme.time.save_times(),
+        time=scheme.time.save_times()[: writer.n_written],
         coords={AXIS_NAMES[i]: c for i, c in enumerate(scheme.coords())},
-        values=writer.result(),
+        values={name: values for name, values in result.items() if name not in series},
         tensor_order=scheme.output_orders(),
         case=case,
+        scalars={name: result[name] for name in series},
+        attrs={} if writer.steady_time is None else {"stopped_steady": True, "steady_time": writer.steady_time},
     )
 
 
@@ -77,7 +81,8 @@ def run_case(
     if writer is None:
         _starting_over(out, resume)
         writer = TrajectoryWriter.create(
-            out, case, tensor_order=scheme.output_orders(), n_trajectories=1, times=scheme.time.save_times(), coords=scheme.coords()
+            out, case, tensor_order=scheme.output_orders(), n_trajectories=1, times=scheme.time.save_times(), coords=scheme.coords(),
+            series=scheme.output_scalars(),
         )
     state = _drive_keeping(writer, lambda: drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block))
     _report(case, state)
@@ -122,7 +127,7 @@ def solve_ensemble(
     writer = MemoryWriter()
     run = plan(case, ensemble, np.arange(ensemble.size), chunk=chunk, mesh=mesh)
     drive(programs(run), writer, saves_per_block=None, on_block=None, describe=_describe(case, ensemble))
-    return writer.result()
+    return writer.result()  # the scheme's series (output_scalars) among them, [B, T] each
 
 
 def run_ensemble(
@@ -186,7 +191,7 @@ def run_ensemble(
         _starting_over(out, resume and other is None)
         writer = TrajectoryWriter.create(
             out, case, tensor_order=scheme.output_orders(), n_trajectories=len(local), times=scheme.time.save_times(),
-            coords=scheme.coords(), scalars=scalars, seeds=seeds,
+            coords=scheme.coords(), scalars=scalars, seeds=seeds, series=scheme.output_scalars(),
         )
         write_ensemble_attrs(writer.tmp_path, local, ensemble.size)
     _drive_keeping(writer, lambda: drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block,

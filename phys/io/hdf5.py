@@ -13,6 +13,7 @@ Layout (``B`` trajectories, ``T`` saved times, ``n`` points per axis, ``D`` axes
     /dimensions/x, y, z     float32 [n_i]
     /boundary_conditions/<axis>_<periodic|wall|open>   mask, values, kind, lower, upper; bc_type PERIODIC|WALL|OPEN
     /scalars/<parameter>    float32 [] or [B] (sample_varying); /scalars/seed int64 [B]
+    /scalars/<series>       float32 [B, T] (sample- and time-varying): a scheme's time series (force coefficients)
     /t0_fields/<name>       float32 [B, T, *n]
     /t1_fields/<name>       float32 [B, T, *n, D]
     /t2_fields/<name>       float32 [B, T, *n, D, D]
@@ -97,13 +98,15 @@ class TrajectoryWriter:
         coords: tuple[np.ndarray, ...],
         scalars: Mapping[str, np.ndarray] | None = None,
         seeds: np.ndarray | None = None,
+        series: tuple[str, ...] = (),
     ) -> TrajectoryWriter:
         """Start ``<path>.tmp`` (replacing any old one) with every group, attribute and dataset.
 
         ``scalars`` maps a name to a value shaped ``[]`` (same for every
         trajectory) or ``[B]`` (one per trajectory, stored ``sample_varying``);
         it defaults to the case's PDE parameters. ``seeds`` defaults to
-        ``case.seed`` for every trajectory.
+        ``case.seed`` for every trajectory. ``series`` names outputs that are
+        one number per snapshot, written as ``/scalars/<name>`` ``[B, T]``.
         """
         path = Path(path)
         times = np.asarray(times, dtype=np.float32)
@@ -118,7 +121,7 @@ class TrajectoryWriter:
             _write_root(file, case, n_trajectories, len(coords), scalars)
             _write_dimensions(file.create_group("dimensions"), times, coords)
             _write_boundary_conditions(file.create_group("boundary_conditions"), case.bcs, coords)
-            _write_scalars(file.create_group("scalars"), scalars, seeds)
+            _write_scalars(file.create_group("scalars"), scalars, seeds, series, (n_trajectories, len(times)))
             _create_fields(file, tensor_order, (n_trajectories, len(times), *(len(axis) for axis in coords)))
             file.flush()
         return cls(path, n_times=len(times), n_written=0, complete=False)
@@ -187,6 +190,7 @@ class TrajectoryWriter:
         self._check_open()
         with open_h5(self.tmp_path, "a") as file:
             datasets = {name: dataset for name, (_, dataset) in field_datasets(file).items()}
+            datasets.update(_series_datasets(file))
             block = _check_block(snapshots, datasets, self._n_written, self._n_times)
             stop = self._n_written + block
             for name, values in snapshots.items():
@@ -209,6 +213,34 @@ class TrajectoryWriter:
         source = self._path if self._complete else self.tmp_path
         with open_h5(source) as file:
             return _read_solver_state(file)
+
+    def stop_steady(self, time: float) -> None:
+        """End the run at the snapshots written: the state is steady from ``time`` on.
+
+        The time axis, the fields and the series are cut to :attr:`n_written`
+        snapshots (the datasets are resizable along T), and the root
+        attributes ``stopped_steady`` (True) and ``steady_time`` record why,
+        so a run marched to a steady state does not repeat its last frame.
+        :meth:`finalize` then completes the file.
+        """
+        self._check_open()
+        keep = self._n_written
+        with open_h5(self.tmp_path, "a") as file:
+            for _, dataset in field_datasets(file).values():
+                dataset.resize(keep, axis=1)
+            for dataset in _series_datasets(file).values():
+                dataset.resize(keep, axis=1)
+            dims = file["dimensions"]
+            times = dims["time"][:keep]
+            attrs = dict(dims["time"].attrs)
+            del dims["time"]
+            dataset = dims.create_dataset("time", data=times)
+            for key, value in attrs.items():
+                dataset.attrs[key] = value
+            file.attrs["stopped_steady"] = True
+            file.attrs["steady_time"] = float(time)
+            file.flush()
+        self._n_times = keep
 
     def finalize(self) -> Path:
         """Mark the file complete and move it to :attr:`path`."""
@@ -342,15 +374,38 @@ def _write_boundary_conditions(
         sub.create_dataset("values", data=np.asarray(boundary_values, dtype=np.float32))
 
 
-def _write_scalars(group: h5py.Group, scalars: dict[str, np.ndarray], seeds: np.ndarray) -> None:
-    group.attrs["field_names"] = strings(scalars)
+def _write_scalars(
+    group: h5py.Group, scalars: dict[str, np.ndarray], seeds: np.ndarray, series: tuple[str, ...], shape: tuple[int, int]
+) -> None:
+    clash = sorted(set(series) & (set(scalars) | {SEED_DATASET}))
+    if clash or any(not name or "/" in name for name in series):
+        raise ValueError(f"series: '{(clash or [n for n in series if not n or '/' in n])[0]}' is not an allowed series name")
+    group.attrs["field_names"] = strings([*scalars, *series])
+    group.attrs[_SERIES_ATTR] = strings(list(series))
     for name, value in scalars.items():
         dataset = group.create_dataset(name, data=value.astype(np.float32))
         dataset.attrs["sample_varying"] = value.ndim == 1
         dataset.attrs["time_varying"] = False
+    for name in series:
+        dataset = group.create_dataset(
+            name, shape=shape, maxshape=(shape[0], None), dtype=np.float32, chunks=field_chunks(shape), fillvalue=np.nan
+        )
+        dataset.attrs["sample_varying"] = True
+        dataset.attrs["time_varying"] = True
     dataset = group.create_dataset(SEED_DATASET, data=seeds)
     dataset.attrs["sample_varying"] = True
     dataset.attrs["time_varying"] = False
+
+
+# The /scalars attribute listing the time series among its datasets.
+_SERIES_ATTR = "time_series"
+
+
+def _series_datasets(file: h5py.File) -> dict[str, h5py.Dataset]:
+    group = file.get("scalars")
+    if not isinstance(group, h5py.Group):
+        return {}
+    return {name: group[name] for name in names(group.attrs, _SERIES_ATTR) if name in group}
 
 
 def _create_fields(file: h5py.File, tensor_order: Mapping[str, int], shape: tuple[int, ...]) -> None:
@@ -364,6 +419,8 @@ def _create_fields(file: h5py.File, tensor_order: Mapping[str, int], shape: tupl
             dataset = group.create_dataset(
                 name,
                 shape=full,
+                # Resizable along T: a run that stops at a steady state is cut to the snapshots written.
+                maxshape=(full[0], None, *full[2:]),
                 dtype=np.float32,
                 # One snapshot per chunk: appends and reads touch whole chunks (a run of times without space).
                 chunks=field_chunks(full),
@@ -498,6 +555,7 @@ def read(path: str | Path, *, allow_incomplete: bool = False) -> Fields:
             values[name] = _full_field(dataset, n_trajectories, n_written)
             orders[name] = order
         scalars = {name: dataset[()] for name, dataset in file["scalars"].items()} if "scalars" in file else {}
+        scalars.update({name: dataset[:, :n_written] for name, dataset in _series_datasets(file).items()})
         time = dims["time"][()][..., :n_written]
     case = Case.from_json(attrs["case_json"]) if "case_json" in attrs else None
     return Fields(

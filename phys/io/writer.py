@@ -27,6 +27,9 @@ class Writer(Protocol):
     def solver_state(self) -> dict[str, np.ndarray]:
         """The state given to the latest append that had one."""
 
+    def stop_steady(self, time: float) -> None:
+        """End the run at the snapshots written: the solution is steady from ``time`` on."""
+
 
 class MemoryWriter:
     """Snapshots kept in memory; :meth:`result` joins them into ``{name: [B, T, ...]}``."""
@@ -35,6 +38,7 @@ class MemoryWriter:
         self._blocks: list[dict[str, np.ndarray]] = []
         self._state: dict[str, np.ndarray] = {}
         self._n_written = 0
+        self.steady_time: float | None = None
 
     @property
     def n_written(self) -> int:
@@ -48,6 +52,9 @@ class MemoryWriter:
 
     def solver_state(self) -> dict[str, np.ndarray]:
         return dict(self._state)
+
+    def stop_steady(self, time: float) -> None:
+        self.steady_time = float(time)
 
     def result(self) -> dict[str, np.ndarray]:
         return {name: np.concatenate([block[name] for block in self._blocks], axis=1) for name in self._blocks[0]}

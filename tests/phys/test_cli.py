@@ -90,6 +90,15 @@ BAD = [
     (["run", "ks", "--dtype", "float16"], "phys: error: dtype: must be 'float32' or 'float64', got 'float16'"),
     (["run", "ks", "--set", "dt"], "phys: error: --set dt: expected key=value"),
     (["run", "ks", "--out", "no/such/dir/ks.h5"], "phys: error: --out no/such/dir/ks.h5: directory no/such/dir does not exist"),
+    (
+        ["run", "cylinder", "--set", "n=[88,16]"],
+        "phys: error: grid.n: geometry.obstacles[0] spans 3.9 cells across on the grid (88, 16); "
+        "the immersed boundary needs at least 8: refine grid.n",
+    ),
+    (
+        ["run", "cylinder", "--set", 'geometry.obstacles=[{"kind": "disc", "center": [0.06, 0.2], "radius": 0.05}]'],
+        "phys: error: geometry.obstacles[0]: cuts the inflow: 0.01 from x = 0, less than 4 cells (0.02) of fluid",
+    ),
 ]
 
 
