@@ -68,6 +68,7 @@ def forecast(
     return jax.vmap(lambda a: decode_grid(model.decoder, a, points, shape))(latents), latents
 
 
+@eqx.filter_jit
 def predict(
     model: RomModel,
     first: Float[Array, "b fields *n"],
@@ -78,13 +79,13 @@ def predict(
     steps: int,
     learning_rate: float,
 ) -> tuple[Float[Array, "b T fields *n"], Float[Array, " b"]]:
-    """The forecast of every trajectory from its first snapshot on the grid, and each initial misfit."""
+    """The forecast of every trajectory from its first snapshot on the grid, and each initial misfit (one compiled call)."""
     shape = tuple(first.shape[2:])
-    out, misfits = [], []
-    for b in range(first.shape[0]):
-        values = first[b].reshape(first.shape[1], -1).T  # [points, fields]
+
+    def one(snapshot: Array, mu_b: Array) -> tuple[Array, Array]:
+        values = snapshot.reshape(snapshot.shape[0], -1).T  # [points, fields]
         alpha0, misfit = initial_latent(model.decoder, points, values, candidates, steps, learning_rate)
-        fields, _ = forecast(model, alpha0, mu[b], times, points, shape)
-        out.append(fields)
-        misfits.append(misfit)
-    return jnp.stack(out), jnp.stack(misfits)
+        fields, _ = forecast(model, alpha0, mu_b, times, points, shape)
+        return fields, misfit
+
+    return jax.vmap(one)(first, mu)

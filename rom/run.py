@@ -117,18 +117,20 @@ def train_and_evaluate(
     dtype = jnp.dtype(case.dtype)
     times = jnp.asarray(data.times, dtype)
     candidates = jnp.asarray(result.memory[:, 0], dtype)
+    # Every trajectory of every set in one compiled call (one batch shape, one compile).
+    sizes = [data.sets[name].size for name in SET_NAMES]
+    firsts = np.concatenate([data.sets[name].fields[:, 0] for name in SET_NAMES])
+    params = np.concatenate([np.asarray(data.sets[name].params, np.float64).reshape(data.sets[name].size, -1) for name in SET_NAMES])
+    fields, misfit = predict(
+        result.model, jnp.asarray(firsts, dtype), jnp.asarray(params, dtype), times,
+        train_data.points, candidates, config.infer_steps, config.infer_learning_rate,
+    )
+    fields, misfit = np.asarray(fields), np.asarray(misfit)
     predictions, curves, errors, misfits = {}, {}, {}, {}
-    for name in SET_NAMES:
-        trajectories = data.sets[name]
-        if trajectories.size == 0:
-            predictions[name] = np.zeros_like(trajectories.fields)
-            misfits[name] = np.zeros(0)
-        else:
-            fields, misfit = predict(
-                result.model, jnp.asarray(trajectories.fields[:, 0], dtype), jnp.asarray(trajectories.params, dtype), times,
-                train_data.points, candidates, config.infer_steps, config.infer_learning_rate,
-            )
-            predictions[name], misfits[name] = np.asarray(fields), np.asarray(misfit)
-        curves[name] = error_curves(predictions[name], trajectories.fields)
+    first = 0
+    for name, size in zip(SET_NAMES, sizes):
+        predictions[name], misfits[name] = fields[first : first + size], misfit[first : first + size]
+        first += size
+        curves[name] = error_curves(predictions[name], data.sets[name].fields)
         errors[name] = summary(curves[name], data.n_train_steps)
     return RomRun(result.model, result, predictions, curves, errors, misfits, time.perf_counter() - start)

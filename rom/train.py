@@ -109,6 +109,9 @@ def batch_losses(
 
 def make_optimizer(config: RomConfig, steps_per_epoch: int) -> optax.GradientTransformation:
     """AdamW with a staircase exponential decay every ``decay_epochs`` epochs (Phi-ROM's schedule)."""
+    if config.decay_rate >= 1.0:
+        # optax reads end_value as an upper bound when the rate does not decay.
+        return optax.adamw(config.learning_rate, weight_decay=config.weight_decay)
     schedule = optax.exponential_decay(
         init_value=config.learning_rate,
         transition_steps=config.decay_epochs * steps_per_epoch,

@@ -18,7 +18,7 @@ from rom.run import build, train_and_evaluate
 _SETTINGS = {
     "sweep": "c", "train_values": [0.8, 1.2], "interpolation_values": [1.0], "extrapolation_values": [1.3],
     "latent_dim": 2, "decoder_width": 16, "decoder_depth": 2, "psi_width": 16, "psi_depth": 2,
-    "epochs": 400, "warmup_epochs": 50, "batch": 64, "decay_rate": 1.0, "learning_rate": 5e-3, "infer_steps": 200,
+    "epochs": 1000, "warmup_epochs": 50, "batch": 64, "decay_rate": 1.0, "learning_rate": 5e-3, "infer_steps": 200,
 }
 
 
@@ -44,7 +44,7 @@ def test_phi_rom_lowers_its_forecast_error_tenfold_on_a_tiny_problem():
     model, train_data, _ = build(case, config, data)
     interpolation = data.sets["interpolation"]
     untrained, _ = predict(model, jnp.asarray(interpolation.fields[:, 0]), jnp.asarray(interpolation.params, jnp.float32),
-                           jnp.asarray(data.times, jnp.float32), train_data.points, jnp.zeros((1, 2), jnp.float32), 200, 1e-2)
+                           jnp.asarray(data.times, jnp.float32), train_data.points, jnp.zeros((2, 2), jnp.float32), 200, 1e-2)
     before = summary(error_curves(np.asarray(untrained), interpolation.fields), data.n_train_steps)
     run = train_and_evaluate(case, config, data)
     after = run.errors["interpolation"]
