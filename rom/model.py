@@ -26,7 +26,50 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-__all__ = ["LatentDynamics", "RomModel", "SineDecoder", "decode_grid", "grid_points", "make_model", "rollout"]
+__all__ = ["LatentDynamics", "RomModel", "SineDecoder", "decode_grid", "grid_points", "make_model", "rollout", "sine"]
+
+
+# 2 pi split in two (Cody & Waite): n * _TWO_PI_HIGH is exact in float32 for |n| < 2^15.
+_TWO_PI_HIGH = 6.28125
+_TWO_PI_LOW = 2 * math.pi - 6.28125
+
+
+def sine(x: Array) -> Array:
+    """``sin(x)``; in float32 by range reduction and an odd polynomial, which XLA vectorises.
+
+    XLA's CPU ``sin`` is not vectorised: on 204,800 x 32 float32 values (one
+    hidden layer of Phi-ROM's Burgers batch) it took 130 ms, a matmul of the
+    same layer 18 ms and this polynomial 5 ms (2 shared cores), with a largest
+    error of 4e-7 against ``jnp.sin`` for |x| < 15. ``x`` is reduced to
+    [-pi/2, pi/2] (``sin(pi - r) = sin(r)``) and the Taylor series is cut
+    after x^11 (truncation error 6e-8 there). Its derivative is the same
+    polynomial at ``x + pi/2`` (a ``custom_jvp``: the backward pass stores
+    one array per layer, not the polynomial's intermediates). Float64 uses
+    ``jnp.sin``.
+    """
+    if x.dtype != jnp.float32:
+        return jnp.sin(x)
+    return _sine32(x)
+
+
+def _sine_polynomial(x: Array) -> Array:
+    n = jnp.round(x * (1 / (2 * math.pi)))
+    r = (x - n * _TWO_PI_HIGH) - n * _TWO_PI_LOW
+    half = math.pi / 2
+    r = jnp.where(r > half, math.pi - r, jnp.where(r < -half, -math.pi - r, r))
+    r2 = r * r
+    return r * (1 + r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (1 / 362880 + r2 * (-1 / 39916800))))))
+
+
+@jax.custom_jvp
+def _sine32(x: Array) -> Array:
+    return _sine_polynomial(x)
+
+
+@_sine32.defjvp
+def _sine32_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+    (x,), (dx,) = primals, tangents
+    return _sine32(x), _sine32(x + jnp.asarray(math.pi / 2, x.dtype)) * dx
 
 
 def _linear(key: PRNGKeyArray, fan_in: int, fan_out: int, dtype: jnp.dtype) -> eqx.nn.Linear:
@@ -48,7 +91,7 @@ class SineDecoder(eqx.Module):
         low, high = jnp.asarray(self.x_low, dtype), jnp.asarray(self.x_high, dtype)
         z = jnp.concatenate([2 * (x.astype(dtype) - low) / (high - low) - 1, alpha])
         for layer in self.layers[:-1]:
-            z = jnp.sin(layer(z))
+            z = sine(layer(z))
         out = self.layers[-1](z)
         return out * jnp.asarray(self.field_scale, dtype) + jnp.asarray(self.field_mean, dtype)
 
