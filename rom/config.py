@@ -185,7 +185,7 @@ DATA_SETTINGS = ("sweep", "train_values", "interpolation_values", "extrapolation
 
 
 def build_config(case: Case, method: str, settings: dict[str, Any], *, data_file: bool = False) -> RomConfig:
-    """The run's settings: the case's data settings (:func:`preset`) unless ``settings`` name some, then ``settings``.
+    """The run's settings: the case's data settings (:func:`preset`), then ``settings`` over them.
 
     ``CaseError`` (one line, naming the setting) when one does not fit the case.
     With ``data_file`` (an ensemble given by ``--data``) a case with nothing
@@ -196,13 +196,12 @@ def build_config(case: Case, method: str, settings: dict[str, Any], *, data_file
     unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
         raise CaseError(unknown[0], f"unknown ROM setting; allowed: {', '.join(SETTINGS)}")
-    base: dict[str, Any] = {}
-    if not set(DATA_SETTINGS) & set(settings):
-        try:
-            base = preset(case)
-        except CaseError:
-            if not data_file:
-                raise
+    try:
+        base = preset(case)
+    except CaseError:
+        if not (data_file or set(DATA_SETTINGS) & set(settings)):
+            raise
+        base = {}
     try:
         config = RomConfig(method=method).replace(**{**base, **settings})  # type: ignore[arg-type]
     except TypeError as error:

@@ -16,8 +16,9 @@ __all__ = ["error_curves", "summary"]
 
 def error_curves(prediction: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``[b, T]``: the normalised L2 error of each trajectory at each saved time (``[b, T, ...]`` inputs)."""
-    p = np.asarray(prediction, np.float64).reshape(prediction.shape[0], prediction.shape[1], -1)
-    r = np.asarray(reference, np.float64).reshape(reference.shape[0], reference.shape[1], -1)
+    size = int(np.prod(reference.shape[2:]))
+    p = np.asarray(prediction, np.float64).reshape(prediction.shape[0], prediction.shape[1], size)
+    r = np.asarray(reference, np.float64).reshape(reference.shape[0], reference.shape[1], size)
     return np.linalg.norm(p - r, axis=-1) / np.linalg.norm(r, axis=-1)
 
 

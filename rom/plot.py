@@ -24,7 +24,7 @@ def plot_rom(path: Path, method: str, curves: dict[str, np.ndarray], times: np.n
     left.axvline(horizon, color="k", linestyle="--", linewidth=0.8)
     left.set_xlabel("t")
     left.set_ylabel("normalised L2 error")
-    left.set_title(f"{method}: error against time (dashed: training horizon)")
+    left.set_title(f"{method}: error against time (dashed: training horizon)", fontsize=9)
     left.legend()
     if len(coords) == 1 and prediction.size:
         x = coords[0]
@@ -38,7 +38,7 @@ def plot_rom(path: Path, method: str, curves: dict[str, np.ndarray], times: np.n
         both = np.concatenate([reference[-1, 0], prediction[-1, 0]], axis=1)
         right.imshow(both.T, origin="lower", aspect="auto")
         right.set_xlabel("solver | ROM")
-    right.set_title(f"{label}: solver (solid) and ROM (dashed)")
+    right.set_title(f"{label}: solver (solid), ROM (dashed)", fontsize=9)
     figure.tight_layout()
     tmp = path.with_name(path.name + ".tmp.png")
     figure.savefig(tmp, dpi=100)

@@ -120,7 +120,8 @@ def train_and_evaluate(
     # Every trajectory of every set in one compiled call (one batch shape, one compile).
     sizes = [data.sets[name].size for name in SET_NAMES]
     firsts = np.concatenate([data.sets[name].fields[:, 0] for name in SET_NAMES])
-    params = np.concatenate([np.asarray(data.sets[name].params, np.float64).reshape(data.sets[name].size, -1) for name in SET_NAMES])
+    n_params = 1 if data.parameter else 0
+    params = np.concatenate([np.asarray(data.sets[name].params, np.float64).reshape(data.sets[name].size, n_params) for name in SET_NAMES])
     fields, misfit = predict(
         result.model, jnp.asarray(firsts, dtype), jnp.asarray(params, dtype), times,
         train_data.points, candidates, config.infer_steps, config.infer_learning_rate,
