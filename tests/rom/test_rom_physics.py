@@ -14,7 +14,7 @@ from phys.case import Case
 from rom.config import RomConfig
 from rom.infer import initial_latent
 from rom.model import RomModel, grid_points, make_model
-from rom.physics import SolverTarget, decoder_jacobian, projected_velocity, sample_points
+from rom.physics import AutodiffTarget, Batch, SolverTarget, decoder_jacobian, projected_velocity, sample_points
 from rom.train import TrainData, batch_losses
 from solvers.scheme import scheme_for
 
@@ -131,3 +131,18 @@ def test_inference_recovers_the_latent_of_a_training_snapshot():
     start = float(jnp.sum((jax.vmap(sine, in_axes=(0, None))(points, candidates[0]) - values) ** 2) / jnp.sum(values**2))
     _, misfit = initial_latent(sine, points, values, candidates, 600, 1e-2)
     assert float(misfit) < 1e-6 < start, (float(misfit), start)
+
+
+def test_pinn_rom_target_is_the_pdes_own_latent_dynamics_for_a_fourier_decoder():
+    # u = a0 cos Kx + a1 sin Kx solves u_t = -c u_x + nu u_xx exactly when
+    # (a0, a1)' = [[-nu K^2, -c K], [c K, -nu K^2]] (a0, a1): the autodiff tendency, projected, gives it.
+    case = _convection_diffusion()
+    pde = case.pde.build("float64")
+    x = np.linspace(0.0, 2 * math.pi, N, endpoint=False)
+    alphas = jnp.asarray([[1.0, 0.5], [-0.3, 2.0]])
+    batch = Batch(decoder=_FourierDecoder(), alpha=alphas, fields=jnp.zeros((2, 1, N)), mu=jnp.zeros((2, 0)),  # type: ignore[arg-type]
+                  memory=jnp.zeros((2, 1, 2)), trajectory=jnp.arange(2), step=jnp.zeros(2, int),
+                  points=grid_points([x], "float64"), key=jax.random.key(0))
+    velocity = eqx.filter_jit(AutodiffTarget(pde=pde, parameter="", names=("u",)).velocity)(batch, 0.25)
+    matrix = np.array([[-NU * K**2, -C * K], [C * K, -NU * K**2]])
+    np.testing.assert_allclose(velocity, alphas @ matrix.T, rtol=0, atol=1e-10)
