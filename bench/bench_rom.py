@@ -14,8 +14,8 @@ the solver's tendency, Psi, and the ODE (one forecast of 201 saved times).
 
 Accuracy: Phi-ROM and the data-only ROM (same decoder, budget and data) on
 seeds ``--seeds``; normalised L2 in the training horizon / beyond, per set.
-The settings are the paper's, not tuned here (seed 0, not reported, was used
-only to check that the script runs). ``--write`` puts the section in BENCHMARKS.md.
+The settings are the paper's and were not tuned here (no tuning run was
+made, so no seed was spent on it). ``--write`` puts the section in BENCHMARKS.md.
 
     nice -n 10 .venv/bin/python bench/bench_rom.py --epochs 300 --warmup 100 --write
 """
