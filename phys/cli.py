@@ -599,6 +599,48 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rom_backend() -> Any:
+    """The ROM back-end module (``METHODS``, ``SETTINGS``, ``configure``, ``run``); importing it imports no JAX."""
+    for entry in entry_points(group="physax.rom"):
+        if entry.name == "rom":
+            return entry.load()
+    raise UsageError("no reduced-order-model back-end is installed (entry point group physax.rom)")
+
+
+def _cmd_rom(args: argparse.Namespace) -> int:
+    backend = _rom_backend()
+    if args.method not in backend.METHODS:
+        raise UsageError(f"--method {args.method}: unknown ROM method; choose from {', '.join(backend.METHODS)}")
+    settings: dict[str, Any] = {}
+    case_items = []
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if sep and key.strip() in backend.SETTINGS:
+            settings[key.strip()] = _parse_value(value)
+        else:
+            case_items.append(item)
+    args.set = case_items
+    case = _case_from_args(args, also_allowed=f"ROM settings: {', '.join(backend.SETTINGS)}")
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.is_file():
+        raise UsageError(f"--data {data}: file not found")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    config = backend.configure(case, method=args.method, settings=settings, data=data)
+    metrics = backend.run(case, config, data, out)
+    parts = []
+    for name in ("train", "interpolation", "extrapolation"):
+        errors = metrics.get(name) or {}
+        if errors.get("in_horizon") is not None:
+            beyond = errors.get("beyond")
+            parts.append(f"{name} {errors['in_horizon']:.3g} / {beyond:.3g}" if beyond is not None else f"{name} {errors['in_horizon']:.3g}")
+    print(f"wrote {out}: {metrics['method']} error in horizon / beyond: {'; '.join(parts)} in {metrics['wall_s']:.0f} s")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from phys.io import validate
 
@@ -751,6 +793,22 @@ def _parser() -> argparse.ArgumentParser:
     discover.add_argument("--noise", type=float, metavar="SIGMA", help="add Gaussian noise, SIGMA x each field's mean |value|")
     discover.add_argument("--out", required=True, metavar="DIR", help="output directory")
     discover.set_defaults(func=_cmd_discover)
+
+    rom = sub.add_parser(
+        "rom",
+        help="train a reduced-order model (Phi-ROM, data-only or PINN-ROM) on an ensemble of a case",
+        description="A latent model (auto-decoder, sine-MLP neural field, latent ODE) is trained on the first part of "
+        "an ensemble of the case's solver (solved here, or --data FILE written by phys run CASE --sweep ...) and "
+        "forecasts unseen parameters beyond the training horizon. Writes DIR/model.eqx, DIR/prediction.h5, "
+        "DIR/metrics.json and DIR/rom.png. Settings (latent_dim, epochs, gamma, loss_lambda, warmup_epochs, sweep, "
+        "train_values, ...) are set with --set like case fields; see docs/rom.md.",
+    )
+    case_arguments(rom)
+    rom.add_argument("--method", default="phi", metavar="{phi,data,pinn}",
+                     help="phi: Phi-ROM (the solver's tendency); data: data-only; pinn: PINN-ROM (autodiff residual)")
+    rom.add_argument("--data", metavar="FILE.h5", help="the ensemble to learn from (default: solve it)")
+    rom.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    rom.set_defaults(func=_cmd_rom)
 
     validate = sub.add_parser("validate", help="check an HDF5 output against the schema")
     validate.add_argument("file")
