@@ -114,8 +114,9 @@ def pysindy_worker() -> None:
             x = np.asarray(data["x"])
             library = ps.PDELibrary(function_library=ps.PolynomialLibrary(degree=data["degree"], include_bias=False),
                                     derivative_order=2, spatial_grid=x, include_bias=True)
+            # The data are [x, t, fields]: time is axis -2, which PySINDy's differentiation must be told.
             model = ps.SINDy(feature_library=library, optimizer=ps.STLSQ(),
-                             differentiation_method=ps.SmoothedFiniteDifference())
+                             differentiation_method=ps.SmoothedFiniteDifference(axis=-2))
             model.fit(np.moveaxis(u, 0, -1).transpose(1, 2, 0), t=t, feature_names=data["names"])  # [x, t, fields]
     print(json.dumps({"equations": model.equations(precision=3), "version": ps.__version__}))
 
