@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from phys.case import Case, CaseError
+from phys.case import Case
 
 
 def lid_driven_cavity(re: float = 100.0) -> Case:
@@ -22,18 +22,19 @@ def lid_driven_cavity(re: float = 100.0) -> Case:
     the output stops, once ``max |du/dt| < 1e-6`` (averaged over a save
     interval of 1; float32 resolves it to about 2.4e-7). ``phys run
     lid-driven-cavity --set re=1000`` builds it for that ``re``. Compare with
-    Ghia, Ghia & Shin (1982): within 1e-2 on both centrelines at Re = 100,
-    400 and 1000 (BENCHMARKS.md, bench/bench_cavity.py).
+    Ghia, Ghia & Shin (1982) on both centrelines (BENCHMARKS.md,
+    bench/bench_cavity.py): within 1e-2 at Re = 100 and 400; at Re = 1000
+    v is 1.24e-2 off, in the wall layer.
     """
-    if not (math.isfinite(re) and re > 0):
-        raise CaseError("pde.params.re", f"must be positive, got {re:g}")
-    n = 32 * math.ceil(2.0 * (re / 100.0) ** 0.25)
+    # A meaningless re is left for the schema to refuse, in its own words; the grid is then Re 100's.
+    sized = re if math.isfinite(re) and re > 0 else 100.0
+    n = 32 * math.ceil(2.0 * (sized / 100.0) ** 0.25)
     h = 1.0 / n
     # The SSP-RK3 bound of solvers.projection.stable_dt (which imports JAX; a case must not):
     # viscous 4 nu (2 / h^2) / 2.51 plus convective (lid speed 1) (2 / h) / 1.73.
-    bound = 1.0 / ((4.0 / re) * (2.0 / h**2) / 2.51 + (2.0 / h) / 1.73)
+    bound = 1.0 / ((4.0 / sized) * (2.0 / h**2) / 2.51 + (2.0 / h) / 1.73)
     dt = math.floor(900.0 * bound) / 1000.0 or 1.0 / math.ceil(1.0 / (0.9 * bound))
-    t_end = float(math.ceil(40.0 * max(1.0, re / 100.0) ** 0.6))
+    t_end = float(math.ceil(40.0 * max(1.0, sized / 100.0) ** 0.6))
     return Case(
         name="lid-driven-cavity",
         description=f"lid-driven cavity, unit square, lid speed 1, Re = {re:g}, marched to steady state (Ghia et al. 1982)",
