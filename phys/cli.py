@@ -560,25 +560,35 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _discoverer() -> Any:
-    """The discovery back-end module (``configure``, ``run``, ``SETTINGS``); importing it imports no JAX."""
-    for entry in entry_points(group="physax.discovery"):
-        if entry.name == "discover":
+def _backend(group: str, name: str, what: str) -> Any:
+    """The back-end module an installed package registers as entry point ``name`` of ``group``.
+
+    Back-ends (discovery, ROMs) live outside ``phys`` so that imports keep
+    their direction; importing one imports no JAX.
+    """
+    for entry in entry_points(group=group):
+        if entry.name == name:
             return entry.load()
-    raise UsageError("no discovery back-end is installed (entry point group physax.discovery)")
+    raise UsageError(f"no {what} back-end is installed (entry point group {group})")
 
 
-def _cmd_discover(args: argparse.Namespace) -> int:
-    backend = _discoverer()
+def _split_settings(args: argparse.Namespace, known: Any) -> dict[str, Any]:
+    """Take the ``--set KEY=VALUE`` items whose key is a back-end setting out of ``args.set``; the rest stay for the case."""
     settings: dict[str, Any] = {}
     case_items = []
     for item in args.set or []:
         key, sep, value = item.partition("=")
-        if sep and key.strip() in backend.SETTINGS:
+        if sep and key.strip() in known:
             settings[key.strip()] = _parse_value(value)
         else:
             case_items.append(item)
     args.set = case_items
+    return settings
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    backend = _backend("physax.discovery", "discover", "discovery")
+    settings = _split_settings(args, backend.SETTINGS)
     case = _case_from_args(args)
     for option, name in (("derivatives", "derivatives"), ("degree", "degree"), ("route", "route"), ("n_data", "n_data"),
                          ("n_points", "n_points"), ("noise", "noise")):
@@ -599,27 +609,11 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rom_backend() -> Any:
-    """The ROM back-end module (``METHODS``, ``SETTINGS``, ``configure``, ``run``); importing it imports no JAX."""
-    for entry in entry_points(group="physax.rom"):
-        if entry.name == "rom":
-            return entry.load()
-    raise UsageError("no reduced-order-model back-end is installed (entry point group physax.rom)")
-
-
 def _cmd_rom(args: argparse.Namespace) -> int:
-    backend = _rom_backend()
+    backend = _backend("physax.rom", "rom", "reduced-order-model")
     if args.method not in backend.METHODS:
         raise UsageError(f"--method {args.method}: unknown ROM method; choose from {', '.join(backend.METHODS)}")
-    settings: dict[str, Any] = {}
-    case_items = []
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if sep and key.strip() in backend.SETTINGS:
-            settings[key.strip()] = _parse_value(value)
-        else:
-            case_items.append(item)
-    args.set = case_items
+    settings = _split_settings(args, backend.SETTINGS)
     case = _case_from_args(args, also_allowed=f"ROM settings: {', '.join(backend.SETTINGS)}")
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
