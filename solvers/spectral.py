@@ -135,8 +135,7 @@ def laplacian_power_symbol(grid: FourierGrid, power: int) -> np.ndarray:
 
 def grid_points(grid: FourierGrid) -> tuple[np.ndarray, ...]:
     """Point coordinates ``origin + length * i / n`` per axis, each shaped ``n`` (host, float64)."""
-    axes = [o + length * np.arange(size) / size for o, length, size in zip(grid.origin, grid.length, grid.n)]
-    return tuple(np.meshgrid(*axes, indexing="ij"))
+    return tuple(np.array(axis) for axis in np.broadcast_arrays(*grid_axes(grid)))
 
 
 def grid_axes(grid: FourierGrid) -> tuple[np.ndarray, ...]:

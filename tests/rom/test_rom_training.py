@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import cases
 from phys.case import Case
 from rom.config import build_config
 from rom.data import solve_sets
@@ -23,16 +22,11 @@ _SETTINGS = {
 
 
 def _case() -> Case:
-    # A decaying, travelling sine: convection-diffusion by first-order finite volumes, c swept.
-    return Case(
-        name="convection-diffusion-tiny",
-        pde={"name": "convection-diffusion", "params": {"c": 1.0, "nu": 0.05}},
-        domain={"length": 2 * math.pi},
-        grid={"n": 32},
-        ic={"kind": "family", "name": "sine", "params": {"amplitude": 1.0, "wavenumber": 1.0}},
-        time={"t_end": 2.0, "dt": 0.05, "save_dt": 0.1},
-        solver={"method": "finite-volume", "flux": "rusanov", "reconstruction": "constant", "order": 1},
-    )
+    # The built-in decaying, travelling sine, small, by first-order finite volumes; c is swept.
+    return cases.get("convection-diffusion").with_updates({
+        "name": "convection-diffusion-tiny", "grid.n": 32, "time": {"t_end": 2.0, "dt": 0.05, "save_dt": 0.1},
+        "solver": {"method": "finite-volume", "flux": "rusanov", "reconstruction": "constant", "order": 1},
+    })
 
 
 def test_phi_rom_lowers_its_forecast_error_tenfold_on_a_tiny_problem():
