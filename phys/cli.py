@@ -536,6 +536,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         else:
             case_items.append(item)
     args.set = case_items
+    if args.constraints is not None:
+        settings["constraints"] = args.constraints
     case = _case_from_args(args, also_allowed=f"training settings ({args.method}): {', '.join(names)}")
     if args.steps is not None and args.steps < 0:
         raise UsageError(f"--steps: must be a non-negative integer, got {args.steps}")
@@ -761,6 +763,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--method", default="pinn", choices=methods,
                        help=f"one of {', '.join(methods)} (causal: patented, research use only; see above)")
     train.add_argument("--steps", type=int, help="Adam steps (default: the preset's)")
+    train.add_argument("--constraints", choices=("soft", "hard"),
+                       help="a wall-bounded flow's boundary conditions as loss terms (soft, the default) or built into "
+                            "the network's output from the geometry's distance functions (hard)")
     train.add_argument("--preset", default="cpu", choices=("cpu", "paper"),
                        help="cpu: minutes on a CPU; paper: the published configuration, for GPUs")
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")

@@ -36,10 +36,9 @@ def settings(method: str) -> tuple[str, ...]:
 
 # What pinns.train handles now: space-time PDEs of the form u_t = L u + N(u)
 # whose fluxes are pointwise, with these boundary kinds.
-_BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann")
+_BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann", "wall", "inflow-outflow")
 _UNSUPPORTED_PDES = {
     "navier-stokes-2d": "its vorticity form needs an inverse Laplacian, which autodiff at points cannot give",
-    "navier-stokes-vp": "a pressure output and wall conditions are not implemented in the PINN trainer yet",
 }
 
 
@@ -65,6 +64,10 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
     config = config.replace(**changes) if changes else config
     if config.sampling.data_file and not Path(config.sampling.data_file).is_file():
         raise CaseError("data_file", f"no such file: {config.sampling.data_file}")
+    flow = any(bc.kind in ("wall", "inflow-outflow") for bc in case.bcs)
+    if config.marching.constraints == "hard" and not flow:
+        raise CaseError("constraints", "hard boundary conditions are built for wall-bounded flows (walls, inflow-outflow, obstacles); "
+                        "a periodic case takes hard_initial=true")
     if config.marching.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         # Checked here too, so the error comes before the reference solve.
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")
@@ -84,6 +87,7 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> 
     from phys.io import TrajectoryWriter
     from pinns.plot import plot_training
     from pinns.checkpoint import CheckpointError
+    from pinns.metrics import training_reference
     from pinns.train import train
     from solvers.solve import solve
 
@@ -95,17 +99,17 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> 
         raise CaseError("resume", str(error)) from None
     eqx.tree_serialise_leaves(out / "model.eqx", result.model)
 
-    assert result.prediction is not None
-    names = case.fields
+    assert result.prediction is not None and result.times is not None
+    fields, arrays = _named_outputs(case, result.prediction)
     writer = TrajectoryWriter.create(
         out / "prediction.h5",
         case,
-        tensor_order={name: 0 for name in names},
+        tensor_order={name: int(value.ndim == result.prediction.ndim) for name, value in arrays.items()},
         n_trajectories=1,
-        times=reference.time,
+        times=result.times,
         coords=tuple(reference.coords.values()),
     )
-    writer.append({name: result.prediction[None, ..., i] for i, name in enumerate(names)})
+    writer.append({name: value[None] for name, value in arrays.items()})
     writer.finalize()
 
     metrics = {
@@ -120,6 +124,14 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> 
         "history": result.history,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    reference_values = np.stack([reference[name][0] for name in names], axis=-1)
-    plot_training(out / "training.png", result.history, result.prediction, reference_values, reference, names[0])
+    scored = training_reference(reference, flow=fields != case.fields, steady=len(result.times) < len(reference.time))
+    reference_values = np.stack([scored[name][0] for name in case.fields], axis=-1)
+    plot_training(out / "training.png", result.history, result.prediction[..., : len(case.fields)], reference_values, scored, case.fields[0])
     return metrics
+
+
+def _named_outputs(case: Case, prediction: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The prediction's outputs under the names the solver writes: a flow's ``velocity`` (vector) and ``pressure``."""
+    if prediction.shape[-1] > len(case.fields) and tuple(case.fields) == ("u", "v"):
+        return ("velocity", "pressure"), {"velocity": prediction[..., :2], "pressure": prediction[..., 2]}
+    return tuple(case.fields), {name: prediction[..., i] for i, name in enumerate(case.fields)}

@@ -168,15 +168,19 @@ class Network:
 class Marching:
     """The model's transforms: ``windows`` time-marching windows (each ``steps + lbfgs_steps`` steps,
     from the last one's weights when ``warm_start`` and its prediction at the window's start), and the
-    initial condition imposed exactly by an output transform (``hard_initial``, periodic cases)."""
+    initial condition imposed exactly by an output transform (``hard_initial``, periodic cases); the
+    boundary conditions of a wall-bounded flow as loss terms (``constraints = "soft"``) or built into the
+    model from the geometry's distance functions (``"hard"``, :mod:`pinns.flow`)."""
 
     windows: int = 1
     warm_start: bool = True
     hard_initial: bool = False
+    constraints: str = "soft"
 
     def __post_init__(self) -> None:
         _positive_int(self, "windows")
         _flag(self, "warm_start", "hard_initial")
+        _choice(self, "constraints", ("soft", "hard"))
 
 
 @dataclass(frozen=True)

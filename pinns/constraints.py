@@ -3,10 +3,12 @@
 - :class:`FourierInterpolant`: the trigonometric interpolant of values on a
   periodic grid, a smooth function of the point that equals the values at
   the grid nodes (so autodiff gives its derivatives for the residual).
-- :class:`HardInitial`: ``u(t, x) = g(x) + s N(t, x)`` with
-  ``s = (t - t0) / tau``: the initial condition ``u(t0, x) = g(x)`` holds
-  exactly, the network ``N`` only has to learn the change (the output
-  transform of hard-constraint PINNs, Lu et al. 2021 and Lagaris et al. 1998).
+- :class:`Affine`: ``u = offset(z) + scale(z) N(z)``, the one composition
+  rule of exact constraints (its jet: sum and Leibniz product);
+  :func:`hard_initial` is ``g(x) + s N(t, x)`` with ``s = (t - t0) / tau``:
+  the initial condition ``u(t0, x) = g(x)`` holds exactly, the network ``N``
+  only has to learn the change (Lu et al. 2021 and Lagaris et al. 1998).
+  The boundary transforms built from the geometry are in :mod:`pinns.flow`.
 - :class:`Scaled`: a network's outputs times fixed scales (a characteristic
   speed, say), so the network itself works with values of order one.
 - :class:`TimeWindows`: networks trained one after another on consecutive
@@ -17,6 +19,9 @@
 
 from __future__ import annotations
 
+import abc
+from typing import Any, Callable
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -25,9 +30,12 @@ from jaxtyping import Array, Float
 
 from typing import Sequence
 
-from pinns.nets import AbstractNetwork, Jet
+from pinns.nets import AbstractNetwork, Jet, _add_jet, _mul_jet
 
-__all__ = ["FourierInterpolant", "HardInitial", "Scaled", "TimeWindows"]
+__all__ = [
+    "AbstractPointField", "Affine", "FourierInterpolant", "InitialValues", "Scaled", "TimeRamp", "TimeWindows",
+    "Steady", "function_jet", "hard_initial",
+]
 
 class FourierInterpolant(eqx.Module):
     """The trigonometric interpolant of ``values[fields, *n]`` on the periodic box ``origin + [0, length)``.
@@ -88,53 +96,121 @@ class FourierInterpolant(eqx.Module):
         return cos @ a - sin @ b, tuple(per_axis)
 
 
-class HardInitial(AbstractNetwork):
-    """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``.
+class AbstractPointField(eqx.Module):
+    """A fixed smooth function of the point ``z = (t, x, ...)`` that an output transform is made of (never trained).
 
-    ``initial`` ``None`` stands for zero (a displacement that starts at nought).
+    :meth:`jet` gives its value and pure derivatives along the input axes;
+    the default takes nested forward mode of :meth:`__call__` (these
+    functions are cheap next to a network: distances, interpolants, ramps).
+    A subclass with a closed form overrides it.
     """
 
-    network: AbstractNetwork
-    initial: FourierInterpolant | None
+    @abc.abstractmethod
+    def __call__(self, z: Float[Array, " d"]) -> Array:
+        raise NotImplementedError
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+        return function_jet(self, z, orders)
+
+
+def function_jet(fn: Callable[[Array], Array], z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+    """The :class:`pinns.nets.Jet` of any function of the point, by nested forward mode (one chain per axis)."""
+    directions = []
+    for axis, order in enumerate(orders):
+        unit = jnp.zeros_like(z).at[axis].set(1)
+        streams, derivative = [], fn
+        for _ in range(order):
+            derivative = _along(derivative, unit)
+            streams.append(derivative(z))
+        directions.append(tuple(streams))
+    return Jet(fn(z), tuple(directions))
+
+
+def _along(fn: Callable[[Array], Array], direction: Array) -> Callable[[Array], Array]:
+    return lambda z: jax.jvp(fn, (z,), (direction,))[1]
+
+
+def _frozen(module: Any) -> Any:
+    """``module`` with every array behind a stop-gradient: the transform's data are constants of the problem."""
+    return jax.tree_util.tree_map(lambda a: jax.lax.stop_gradient(a) if eqx.is_array(a) else a, module)
+
+
+class Affine(AbstractNetwork):
+    """``u(z) = offset(z) + scale(z) * inner(z)`` per output: the one rule every exact constraint is made of.
+
+    With ``scale`` zero where a condition holds and ``offset`` equal to the
+    condition's data there, the condition holds for any ``inner`` (Lagaris,
+    Likas & Fotiadis 1998; Sukumar & Srivastava 2022). Transforms compose by
+    nesting: an ``Affine`` whose ``inner`` is an ``Affine`` is
+    ``offset_1 + scale_1 offset_2 + scale_1 scale_2 inner``, and its jet comes
+    from the same two lines (sum and Leibniz product of jets), so the
+    Taylor-mode residual path holds for any composition; no transform writes
+    its own derivatives.
+    """
+
+    inner: AbstractNetwork
+    offset: AbstractPointField
+    scale: AbstractPointField
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
+        offset, scale = _frozen(self.offset), _frozen(self.scale)
+        return offset(z) + scale(z) * self.inner(z)
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet | None:
+        inner = self.inner.jet(z, orders)
+        if inner is None:
+            return None
+        offset, scale = _frozen(self.offset), _frozen(self.scale)
+        return _add_jet(offset.jet(z, orders), _mul_jet(scale.jet(z, orders), inner))
+
+    def warm_start(self, previous: "Affine") -> "Affine":
+        """The inner model's weights from ``previous``; this transform's data kept."""
+        return eqx.tree_at(lambda m: m.inner, self, self.inner.warm_start(previous.inner))
+
+
+class TimeRamp(AbstractPointField):
+    """``s = (t - t0) / tau``: zero at the initial time."""
+
     # Arrays, not static floats, so the windows of a time-marching run share one compilation.
     t0: Float[Array, ""]
     tau: Float[Array, ""]
 
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, ""]:
+        return (z[0] - self.t0) / self.tau
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+        time = ((1.0 / self.tau).astype(z.dtype),) + (None,) * (orders[0] - 1) if orders[0] else ()
+        return Jet(self(z), (time, *((None,) * k for k in orders[1:])))
+
+
+class InitialValues(AbstractPointField):
+    """The initial condition as a function of space, constant in time (``None``: zero, ``n_out`` outputs)."""
+
+    interpolant: FourierInterpolant | None
+    n_out: int = eqx.field(static=True)
+
     def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
-        t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
-        change = ((z[0] - t0) / tau) * self.network(z)
-        return change if self.initial is None else self.initial(z[1:]) + change
+        return jnp.zeros((self.n_out,), z.dtype) if self.interpolant is None else self.interpolant(z[1:])
 
-    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet | None:
-        """As :meth:`pinns.nets.MLP.jet`, from the network's jet and the interpolant's closed form.
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet:
+        time = (None,) * orders[0]
+        if self.interpolant is None:
+            return Jet(self(z), (time, *((None,) * k for k in orders[1:])))
+        value, space = self.interpolant.jet(z[1:], orders[1:])
+        return Jet(value, (time, *space))
 
-        With ``s = (t - t0) / tau``: ``d^m/dt^m (s N) = s N^(m) + (m / tau) N^(m-1)``
-        and along space ``D^m u = D^m g + s D^m N``.
-        """
-        net = self.network.jet(z, orders)
-        if net is None:
-            return None
-        t0, tau = jax.lax.stop_gradient(self.t0), jax.lax.stop_gradient(self.tau)
-        s = (z[0] - t0) / tau
-        if self.initial is None:
-            g = jnp.zeros_like(net.value)
-            g_streams = tuple(tuple(jnp.zeros_like(net.value) for _ in range(k)) for k in orders[1:])
-        else:
-            g, g_streams = self.initial.jet(z[1:], orders[1:])
-        time_streams = []
-        below = net.value
-        for m, stream in enumerate(net.directions[0], start=1):
-            time_streams.append((m / tau) * below + (0 if stream is None else s * stream))
-            below = jnp.zeros_like(net.value) if stream is None else stream
-        space = tuple(
-            tuple(g_m + (0 if n_m is None else s * n_m) for g_m, n_m in zip(g_axis, n_axis))
-            for g_axis, n_axis in zip(g_streams, net.directions[1:])
-        )
-        return Jet(g + s * net.value, (tuple(time_streams), *space))
 
-    def warm_start(self, previous: "HardInitial") -> "HardInitial":
-        """The network's weights from ``previous``; this window's initial values, ``t0`` and ``tau`` kept."""
-        return eqx.tree_at(lambda m: m.network, self, self.network.warm_start(previous.network))
+def hard_initial(network: AbstractNetwork, initial: FourierInterpolant | None, t0: Array, tau: Array, n_out: int = 1) -> Affine:
+    """``u(t, x) = initial(x) + (t - t0) / tau * network(t, x)``: the IC holds exactly at ``t = t0``.
+
+    ``initial`` ``None`` stands for zero (a displacement that starts at
+    nought; ``n_out`` outputs). The transform of hard-constraint PINNs for
+    the initial condition (Lagaris et al. 1998; Lu et al. 2021), as an
+    :class:`Affine`.
+    """
+    dtype = jnp.result_type(t0)
+    ramp = TimeRamp(jnp.asarray(t0, dtype), jnp.asarray(tau, dtype))
+    return Affine(network, InitialValues(initial, n_out), ramp)
 
 
 class Scaled(AbstractNetwork):
@@ -186,3 +262,29 @@ class TimeWindows(AbstractNetwork):
                 out = np.empty((len(times), *part.shape[1:]), part.dtype) if out is None else out
                 out[owner == i] = part
         return out
+
+
+class Steady(AbstractNetwork):
+    """``inner`` with its time input held at ``time``: a model of a steady state, the same at every ``t``.
+
+    Its jet has no time streams (``d/dt = 0`` exactly), so a residual reads
+    ``u_t = 0`` and the network never spends a stream on time.
+    """
+
+    inner: AbstractNetwork
+    time: Float[Array, ""]
+
+    def _at(self, z: Float[Array, " d"]) -> Float[Array, " d"]:
+        return z.at[0].set(jax.lax.stop_gradient(self.time).astype(z.dtype))
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, " fields"]:
+        return self.inner(self._at(z))
+
+    def jet(self, z: Float[Array, " d"], orders: tuple[int, ...]) -> Jet | None:
+        inner = self.inner.jet(self._at(z), (0, *orders[1:]))
+        if inner is None:
+            return None
+        return Jet(inner.value, ((None,) * orders[0], *inner.directions[1:]))
+
+    def warm_start(self, previous: "Steady") -> "Steady":
+        return eqx.tree_at(lambda m: m.inner, self, self.inner.warm_start(previous.inner))

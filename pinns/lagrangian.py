@@ -28,7 +28,7 @@ Residuals, both from the PDE object (nothing is written a second time):
 Initial condition ``X(x0, t0) = x0``, ``u(x0, t0) = u0(x0)``: a loss term, or
 (``hard_initial``) exactly, by the output transforms
 ``X = x0 + (t - t0) V N_X`` and ``u = u0(x0) + (t - t0) / tau N_u``
-(:class:`pinns.constraints.HardInitial`, ``u0`` the Fourier interpolant of the
+(:func:`pinns.constraints.hard_initial`, ``u0`` the Fourier interpolant of the
 case's initial values).
 
 The prediction is mapped back to the solver's Eulerian grid
@@ -55,7 +55,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from pinns.config import Lagrangian, Network, TrainConfig, Weights
-from pinns.constraints import HardInitial, Scaled
+from pinns.constraints import Scaled, hard_initial
 from pinns.losses import mean_square
 from pinns.method import AbstractMethod, initial_interpolant, network_for
 from pinns.nets import AbstractNetwork, Jet, on_grid
@@ -221,8 +221,8 @@ class LagrangianPINN(AbstractMethod):
         state = network_for(problem, self.network, key_u, len(problem.names))
         if self.hard_initial:
             check_hard_initial(problem)
-            displacement = HardInitial(displacement, None, t0, tau)
-            state = HardInitial(state, initial_interpolant(problem), t0, tau)
+            displacement = hard_initial(displacement, None, t0, tau)
+            state = hard_initial(state, initial_interpolant(problem), t0, tau)
         length = problem.upper[1] - problem.lower[1]
         return LagrangianModel(displacement, state, speed, problem.lower[1], length, self.settings.refine)
 

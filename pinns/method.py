@@ -9,7 +9,7 @@ methods, so a new method is a new class, registered by a
 
 - :class:`EulerianPINN`: the network is ``u(t, x)``; terms: residual (by
   :mod:`pinns.residual`, from the PDE's own definition), initial (unless the
-  IC is imposed exactly by :class:`pinns.constraints.HardInitial`), boundary
+  IC is imposed exactly by :func:`pinns.constraints.hard_initial`), boundary
   (walled axes: Dirichlet values or Neumann normal derivatives) and data
   (observations inside the window being trained). ``pinn`` and ``causal`` are
   this method with the :class:`pinns.reducers.Mean` and
@@ -27,8 +27,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
+from phys.case import CaseError
 from pinns.config import Network, TrainConfig, Weights
-from pinns.constraints import FourierInterpolant, HardInitial
+from pinns.constraints import FourierInterpolant, Steady, hard_initial
 from pinns.losses import mean_square
 from pinns.nets import AbstractNetwork, make_network
 from pinns.problem import Batch, Problem, check_hard_initial
@@ -93,35 +94,56 @@ class EulerianPINN(AbstractMethod):
     weights: Weights = eqx.field(static=True)
     network: Network = eqx.field(static=True)
     hard_initial: bool = eqx.field(static=True)
+    hard_boundary: bool = eqx.field(static=True, default=False)
 
     @classmethod
     def from_config(cls, config: TrainConfig, reducer: AbstractReducer) -> EulerianPINN:
-        return cls(reducer, config.weights, config.network, config.marching.hard_initial)
+        hard = config.marching.constraints == "hard"
+        return cls(reducer, config.weights, config.network, config.marching.hard_initial, hard)
 
     def init_model(self, problem: Problem, key: PRNGKeyArray) -> AbstractNetwork:
         network = network_for(problem, self.network, key, len(problem.names))
+        if problem.steady:
+            network = Steady(network, problem.span[1])
+        if problem.flow is not None:
+            from pinns.flow import PinnedPressure, hard_boundary
+
+            if self.hard_boundary:
+                return hard_boundary(network, problem.flow)
+            return network if problem.flow.outflow_pieces else PinnedPressure(network, problem.flow.reference_point)
+        if self.hard_boundary:
+            raise CaseError("constraints", "hard boundary conditions are built for wall-bounded flows (walls, inflow-outflow, obstacles); "
+                            "a periodic case takes hard_initial=true")
         if not self.hard_initial:
             return network
         check_hard_initial(problem)
-        return HardInitial(network, initial_interpolant(problem), problem.span[0], problem.span[1] - problem.span[0])
+        return hard_initial(network, initial_interpolant(problem), problem.span[0], problem.span[1] - problem.span[0])
 
     def term_names(self, problem: Problem) -> tuple[str, ...]:
-        initial = () if self.hard_initial else ("initial",)
-        boundary = ("boundary",) if problem.walls else ()
+        initial = () if self.hard_initial or problem.steady else ("initial",)
+        flow_boundary = problem.flow is not None and (not self.hard_boundary or bool(problem.flow.outflow_pieces))
+        boundary = ("boundary",) if problem.walls or flow_boundary else ()
         data = () if problem.data_points is None else ("data",)
         return initial + ("residual",) + boundary + data
 
     def terms(self, model: AbstractNetwork, problem: Problem, batch: Batch, reducer_state: Array) -> tuple[dict[str, Array], Array]:
         chunks, m, d = batch.residual.shape
         r = residuals(problem.pde, model, batch.residual.reshape(chunks * m, d), problem.names)
-        residual, weights = self.reducer(jnp.sum(jnp.square(r), axis=1).reshape(chunks, m), reducer_state)
+        squared = jnp.sum(jnp.square(r), axis=1).reshape(chunks, m)
+        if batch.inside is not None:
+            # Points in an obstacle count for nothing; the rest as a mean over the fluid.
+            squared = squared * batch.inside / jnp.maximum(jnp.mean(batch.inside), 1e-6)
+        residual, weights = self.reducer(squared, reducer_state)
         terms = {"residual": residual}
-        if not self.hard_initial:
-            terms["initial"] = mean_square(jax.vmap(model)(batch.initial) - batch.initial_values)
+        if not (self.hard_initial or problem.steady):
+            fields = batch.initial_values.shape[1]
+            terms["initial"] = mean_square(jax.vmap(model)(batch.initial)[:, :fields] - batch.initial_values)
         if batch.data is not None:
             terms["data"] = data_misfit(model, problem, batch)
         if batch.boundary is not None:
             terms["boundary"] = boundary_misfit(model, problem, batch)
+        if batch.flow is not None and "boundary" in self.term_names(problem):
+            terms["boundary"] = problem.flow.misfit(model, batch.flow, self.hard_boundary)
         return terms, weights
 
 
@@ -131,7 +153,8 @@ def data_misfit(model: Any, problem: Problem, batch: Batch) -> Array:
     Masking rather than filtering keeps one shape, so windows share a compilation.
     """
     inside = (batch.data[:, 0] >= problem.span[0]) & (batch.data[:, 0] <= problem.span[1])
-    misfit = jnp.mean(jnp.square(jax.vmap(model)(batch.data) - batch.data_values), axis=1)
+    fields = batch.data_values.shape[1]
+    misfit = jnp.mean(jnp.square(jax.vmap(model)(batch.data)[:, :fields] - batch.data_values), axis=1)
     return jnp.sum(jnp.where(inside, misfit, 0)) / jnp.maximum(jnp.sum(inside), 1)
 
 

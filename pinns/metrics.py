@@ -14,7 +14,7 @@ import numpy as np
 
 from phys.fields import Fields
 
-__all__ = ["relative_l2", "reference_values", "evaluate", "predict"]
+__all__ = ["relative_l2", "reference_values", "evaluate", "predict", "training_reference"]
 
 
 def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
@@ -33,9 +33,27 @@ def predict(model: Any, times: np.ndarray, coords: tuple[np.ndarray, ...], batch
 
 
 def evaluate(model: Any, reference: Fields, names: tuple[str, ...], mask: np.ndarray | None = None) -> float:
-    """Relative L2 error of ``model`` against ``reference`` over its saved times (those where ``mask``)."""
+    """Relative L2 error of ``model``'s first outputs, ``names``, against ``reference`` over its saved times (those where ``mask``)."""
     times = np.asarray(reference.time)
     target = reference_values(reference, names)
     if mask is not None:
         times, target = times[mask], target[mask]
-    return relative_l2(predict(model, times, tuple(reference.coords.values())), target)
+    return relative_l2(predict(model, times, tuple(reference.coords.values()))[..., : len(names)], target)
+
+
+def training_reference(reference: Fields, *, flow: bool, steady: bool) -> Fields:
+    """The solver's output as the trainer scores it: a flow's velocity as its components ``u``, ``v`` (and ``p``),
+    a steady problem's last saved state only (where the solver stopped, steady)."""
+    import dataclasses
+
+    values = dict(reference.values)
+    orders = dict(reference.tensor_order)
+    if flow:
+        velocity = values.pop("velocity")
+        values.update(u=velocity[..., 0], v=velocity[..., 1], p=values.pop("pressure"))
+        orders = {name: 0 for name in values}
+    time = np.asarray(reference.time)
+    if steady:
+        values = {name: value[:, -1:] for name, value in values.items()}
+        time = time[-1:]
+    return dataclasses.replace(reference, time=time, values=values, tensor_order=orders)

@@ -16,7 +16,7 @@ an array, so the windows of a time-marching run share one compilation.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import equinox as eqx
 import jax
@@ -28,6 +28,9 @@ from phys.case import Case, CaseError
 from phys.initial import grid_coordinates, initial_fields
 from phys.pdes._base import AbstractPDE
 from pinns.config import Sampling
+
+if TYPE_CHECKING:
+    from pinns.flow import FlowBatch, FlowField
 
 __all__ = ["Problem", "Batch", "make_problem"]
 
@@ -42,6 +45,9 @@ class Batch(NamedTuple):
     boundary_axis: tuple[int, ...]
     data: Float[Array, "k d"] | None = None
     data_values: Float[Array, "k fields"] | None = None
+    # A flow (pinns.flow): 1 where a residual point is in the fluid, 0 in an obstacle; points on each piece.
+    inside: Float[Array, "chunks m"] | None = None
+    flow: FlowBatch | None = None
 
 
 class Problem(eqx.Module):
@@ -59,10 +65,19 @@ class Problem(eqx.Module):
     # Observations for the data term (pinns.data), or None: points (t, x, ...) and values there.
     data_points: Float[Array, "o d"] | None = None
     data_values: Float[Array, "o fields"] | None = None
+    # A wall-bounded flow (velocity-pressure Navier-Stokes): its geometry and pieces (pinns.flow).
+    flow: FlowField | None = None
+    # Marched to a steady state by its solver: the model is steady (pinns.constraints.Steady), no IC term.
+    steady: bool = eqx.field(static=True, default=False)
 
     @property
     def n_dims(self) -> int:
         return len(self.lower) - 1
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The PDE's prognostic fields, the first outputs (the rest: auxiliary ones, a flow's pressure)."""
+        return tuple(self.names[: self.ic_values.shape[1]])
 
     @property
     def dtype(self) -> jnp.dtype:
@@ -75,7 +90,9 @@ class Problem(eqx.Module):
 
     @property
     def walls(self) -> tuple[int, ...]:
-        """The space axes with a boundary condition term (not periodic)."""
+        """The space axes with a boundary condition term on their faces (not periodic; a flow's are its pieces)."""
+        if self.flow is not None:
+            return ()
         return tuple(i for i, (kind, _, _) in enumerate(self.bcs) if kind != "periodic")
 
     def initial_grid(self) -> np.ndarray:
@@ -120,11 +137,28 @@ class Problem(eqx.Module):
         if self.data_points is not None:
             rows = jax.random.randint(jax.random.fold_in(key_ic, 1), (sampling.n_data,), 0, self.data_points.shape[0])
             data, data_values = self.data_points[rows], self.data_values[rows]
-        return Batch(residual, self.ic_points[pick], self.ic_values[pick], boundary, self.walls, data, data_values)
+        inside = flow = None
+        if self.flow is not None:
+            inside = self.flow.inside(residual.reshape(-1, residual.shape[-1])).reshape(residual.shape[:2])
+            flow = self.flow.sample(key_bc, sampling.n_boundary, self.span)
+        return Batch(residual, self.ic_points[pick], self.ic_values[pick], boundary, self.walls, data, data_values, inside, flow)
+
+
+FLOW_BOUNDARIES = ("wall", "inflow-outflow")
+
+
+def is_flow(case: Case) -> bool:
+    """A wall-bounded flow: its boundary conditions are the projection solver's walls and inflow/outflow."""
+    return any(bc.kind in FLOW_BOUNDARIES for bc in case.bcs)
 
 
 def make_problem(case: Case, data: tuple[np.ndarray, np.ndarray] | None = None) -> Problem:
     """The PINN problem of ``case``: box, IC on the case's grid, BCs.
+
+    A flow (:func:`is_flow`) gets its pieces (:func:`pinns.flow.make_flow`)
+    and the PDE's auxiliary outputs (the pressure) after its fields; a case
+    its solver marches to a steady state (``solver.steady_tol > 0``) is
+    trained as the steady problem.
 
     ``data``: observations ``(points [o, 1 + d], values [o, fields])`` for a
     data term (:func:`pinns.data.observations`).
@@ -135,24 +169,34 @@ def make_problem(case: Case, data: tuple[np.ndarray, np.ndarray] | None = None) 
     mesh = jnp.meshgrid(*[jnp.asarray(c, dtype) for c in coords], indexing="ij")
     space = jnp.stack([m.reshape(-1) for m in mesh], axis=1)
     t0 = jnp.full((space.shape[0], 1), case.time.t0, dtype)
+    pde = case.pde.build(case.dtype)
+    flow = steady = None
+    if is_flow(case):
+        from pinns.flow import make_flow
+
+        flow = make_flow(case, case.dtype)
+    steady = bool(getattr(case.solver, "steady_tol", 0.0))
+    names = tuple(case.fields) + (tuple(type(pde).auxiliary_fields) if flow is not None else ())
     lower = (case.time.t0, *case.domain.origin)
     upper = (case.time.t_end, *(o + length for o, length in zip(case.domain.origin, case.domain.length)))
     return Problem(
-        pde=case.pde.build(case.dtype),
+        pde=pde,
         ic_points=jnp.concatenate([t0, space], axis=1),
         ic_values=u0.reshape(u0.shape[0], -1).T,
         span=jnp.asarray([case.time.t0, case.time.t_end], dtype),
         lower=tuple(float(v) for v in lower),
         upper=tuple(float(v) for v in upper),
         bcs=tuple((bc.kind, float(bc.lower), float(bc.upper)) for bc in case.bcs),
-        names=case.fields,
+        names=names,
         grid_shape=tuple(u0.shape[1:]),
         data_points=None if data is None else jnp.asarray(data[0], dtype),
         data_values=None if data is None else jnp.asarray(data[1], dtype),
+        flow=flow,
+        steady=steady,
     )
 
 
 def check_hard_initial(problem: Problem) -> None:
     """Raise :class:`CaseError` unless every space axis is periodic (the IC goes through its Fourier interpolant)."""
-    if problem.walls:
+    if problem.walls or problem.flow is not None:
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")

@@ -152,6 +152,7 @@ def network_derivatives(
     result = net.jet(z, (1, *orders)) if taylor and max(orders, default=0) <= MAX_JET_ORDER else None
     if result is not None:
         value, u_t = result.value, result.directions[0][0]
+        u_t = jnp.zeros_like(value) if u_t is None else u_t  # None: a steady model (pinns.constraints.Steady)
         for axis, streams in enumerate(result.directions[1:]):
             for k, stream in enumerate(streams, start=1):
                 # None: known to vanish (a network linear in the input).

@@ -38,7 +38,7 @@ from pinns.config import TrainConfig
 from pinns.constraints import TimeWindows
 from pinns.loop import Events, MethodObjective, TrainState, fit, init_state
 from pinns.methods import method_spec
-from pinns.metrics import evaluate, predict, reference_values, relative_l2
+from pinns.metrics import evaluate, predict, reference_values, relative_l2, training_reference
 from pinns.nets import AbstractNetwork
 from pinns.problem import Problem, make_problem
 
@@ -52,7 +52,8 @@ class TrainResult:
     rel_l2: float
     steps: int
     wall_s: float
-    prediction: np.ndarray | None = None  # [T, *n, fields] on the reference grid
+    prediction: np.ndarray | None = None  # [T, *n, outputs] on the reference grid (fields first, then e.g. a pressure)
+    times: np.ndarray | None = None  # the reference's times the prediction is at (a steady problem: its last)
 
 
 @dataclass
@@ -120,6 +121,7 @@ def train(
     start = time.perf_counter()
     pieces = setup(case, config)
     whole = pieces.problem
+    reference = training_reference(reference, flow=whole.flow is not None, steady=whole.steady)
     windows = config.marching.windows
     edges = whole.window_edges(windows)
     per_window = config.optimiser.steps + config.optimiser.lbfgs_steps
@@ -166,7 +168,7 @@ def train(
         while True:
             in_window = (times >= edges[window]) & ((times < edges[window + 1]) | (window == windows - 1))
             events = Events(
-                evaluate=lambda model: evaluate(model, reference, whole.names, in_window),
+                evaluate=lambda model: evaluate(model, reference, whole.fields, in_window),
                 record=history,
                 save=None if directory is None else (lambda s, h: save(window, finished, s, h)),
                 label={"window": window} if windows > 1 else None,
@@ -192,10 +194,11 @@ def train(
     return TrainResult(
         model=model,
         history=history,
-        rel_l2=relative_l2(prediction, reference_values(reference, whole.names)) if complete else float("nan"),
+        rel_l2=relative_l2(prediction[..., : len(whole.fields)], reference_values(reference, whole.fields)) if complete else float("nan"),
         steps=window * per_window + int(state.step),
         wall_s=time.perf_counter() - start,
         prediction=prediction,
+        times=times,
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from phys.case import CaseError
 from pinns.config import TrainConfig
-from pinns.constraints import FourierInterpolant, HardInitial, TimeWindows
+from pinns.constraints import FourierInterpolant, hard_initial, TimeWindows
 from pinns.nets import make_network
 from pinns.loop import adam_steps
 from pinns.problem import check_hard_initial, make_problem
@@ -53,7 +53,7 @@ def test_hard_initial_network_equals_the_initial_condition_at_t0_whatever_its_we
     values = np.random.default_rng(2).normal(size=(1, 16))
     initial = FourierInterpolant(values, (0.0,), (2 * math.pi,), jnp.float64)
     net = make_network(jax.random.key(3), lower=(0.5, 0.0), upper=(1.5, 2 * math.pi), n_out=1, dtype=jnp.float64)
-    model = HardInitial(net, initial, t0=jnp.asarray(0.5), tau=jnp.asarray(1.0))
+    model = hard_initial(net, initial, t0=jnp.asarray(0.5), tau=jnp.asarray(1.0))
     x = jnp.asarray(np.arange(16) * 2 * math.pi / 16)
     at_t0 = jax.vmap(lambda v: model(jnp.asarray([0.5, v])))(x)[:, 0]
     np.testing.assert_allclose(at_t0, values[0], atol=1e-13)
@@ -126,7 +126,7 @@ def test_hard_initial_taylor_jet_equals_nested_forward_mode_to_order_four(archit
     initial = FourierInterpolant(values, (0.0, -1.0), (2 * math.pi, 2.0), jnp.float64)
     net = make_network(jax.random.key(5), lower=(0.2, 0.0, -1.0), upper=(0.7, 2 * math.pi, 1.0), n_out=1,
                        periods=(None, 2 * math.pi, None), architecture=architecture, width=12, depth=3, dtype=jnp.float64)
-    model = HardInitial(net, initial, t0=jnp.asarray(0.2), tau=jnp.asarray(0.5))
+    model = hard_initial(net, initial, t0=jnp.asarray(0.2), tau=jnp.asarray(0.5))
     z = jnp.asarray([0.45, 1.3, 0.35])
     jet = model.jet(z, (1, 4, 3))
     np.testing.assert_allclose(jet.value, model(z), rtol=1e-12)

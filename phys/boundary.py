@@ -1,0 +1,108 @@
+"""A wall-bounded flow case's boundary conditions as data on named geometry pieces (no JAX).
+
+The projection solver reads a flow's boundary conditions per axis
+(``Case.bcs``: ``wall`` with tangential speeds, ``inflow-outflow`` on x) and
+its obstacles from ``Case.geometry``. A PINN needs the same conditions as data
+on boundary pieces: distance functions and samples of each piece
+(:mod:`phys.geometry`) and the velocity to hold there. :func:`flow_boundary`
+states that translation once, so both read one case:
+
+- ``wall`` on x: ``left`` and ``right`` are no-slip walls whose tangential
+  velocity ``v`` is the condition's ``lower`` and ``upper``;
+- ``wall`` on y: ``bottom`` and ``top`` likewise with tangential ``u`` (a lid is
+  ``upper = 1``);
+- ``inflow-outflow`` on x: ``left`` is the Poiseuille inflow
+  ``u = 6 U s (1 - s)``, ``s = (y - y0) / L_y``, of mean speed ``U = lower``,
+  ``v = 0``; ``right`` is the outflow (zero normal gradient of the velocity,
+  the pressure's zero there);
+- every obstacle is a no-slip wall at rest.
+
+A case without a geometry gets the box with one piece per side, named by the
+side; with a geometry, its pieces are used, and a piece whose parts carry
+different conditions (a lid and a side wall in one piece) is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from phys.case import Case, CaseError
+from phys.geometry import BOX_SIDES, Box, Geometry, Piece
+
+__all__ = ["PieceCondition", "FlowBoundary", "flow_boundary"]
+
+
+@dataclass(frozen=True)
+class PieceCondition:
+    """What holds on one piece: a velocity (uniform, or the parabolic inflow) or the outflow."""
+
+    piece: str
+    kind: Literal["velocity", "outflow"]
+    velocity: tuple[float, float] = (0.0, 0.0)  # uniform velocity (u, v) on the piece
+    inflow_speed: float = 0.0  # > 0: the parabolic inflow of this mean speed (u only) instead
+    span: tuple[float, float] = (0.0, 1.0)  # the y interval the parabola spans
+
+
+@dataclass(frozen=True)
+class FlowBoundary:
+    """A flow's geometry and one condition per piece."""
+
+    geometry: Geometry
+    conditions: tuple[PieceCondition, ...]
+
+    @property
+    def velocity_pieces(self) -> tuple[str, ...]:
+        return tuple(c.piece for c in self.conditions if c.kind == "velocity")
+
+    @property
+    def outflow_pieces(self) -> tuple[str, ...]:
+        return tuple(c.piece for c in self.conditions if c.kind == "outflow")
+
+
+def _part_conditions(case: Case) -> dict[str, PieceCondition]:
+    """The condition on each box side and obstacle rim, keyed by boundary part (piece names left blank)."""
+    x_bc, y_bc = case.bcs
+    (x0, y0), (lx, ly) = case.domain.origin, case.domain.length
+    parts: dict[str, PieceCondition] = {}
+    if x_bc.kind == "wall":
+        parts["left"] = PieceCondition("", "velocity", (0.0, float(x_bc.lower)))
+        parts["right"] = PieceCondition("", "velocity", (0.0, float(x_bc.upper)))
+    elif x_bc.kind == "inflow-outflow":
+        parts["left"] = PieceCondition("", "velocity", inflow_speed=float(x_bc.lower), span=(float(y0), float(y0 + ly)))
+        parts["right"] = PieceCondition("", "outflow")
+    else:
+        raise CaseError("bcs[0].kind", f"a flow's x axis must be 'wall' or 'inflow-outflow', got '{x_bc.kind}'")
+    if y_bc.kind != "wall":
+        raise CaseError("bcs[1].kind", f"a flow's y axis must be 'wall', got '{y_bc.kind}'")
+    parts["bottom"] = PieceCondition("", "velocity", (float(y_bc.lower), 0.0))
+    parts["top"] = PieceCondition("", "velocity", (float(y_bc.upper), 0.0))
+    for k in range(len(case.geometry.obstacles) if case.geometry is not None else 0):
+        parts[f"obstacle{k}"] = PieceCondition("", "velocity")
+    return parts
+
+
+def flow_boundary(case: Case) -> FlowBoundary:
+    """The geometry of a 2D flow case and the condition on each of its pieces (see the module docstring)."""
+    if len(case.bcs) != 2:
+        raise CaseError("bcs", f"a flow's boundary needs two axes, got {len(case.bcs)}")
+    parts = _part_conditions(case)
+    if case.geometry is not None:
+        geometry = case.geometry
+    else:
+        (x0, y0), (lx, ly) = case.domain.origin, case.domain.length
+        geometry = Geometry(
+            container=Box(lower=(x0, y0), upper=(x0 + lx, y0 + ly)),
+            pieces=tuple(Piece(name=side, boundary=(side,)) for side in BOX_SIDES),
+        )
+    conditions = []
+    for i, piece in enumerate(geometry.pieces):
+        found = {parts[part] for part in piece.boundary}
+        if len(found) != 1:
+            raise CaseError(
+                f"geometry.pieces[{i}]",
+                f"piece '{piece.name}' joins boundary parts with different conditions ({', '.join(piece.boundary)}); split it",
+            )
+        (condition,) = found
+        conditions.append(PieceCondition(piece.name, condition.kind, condition.velocity, condition.inflow_speed, condition.span))
+    return FlowBoundary(geometry, tuple(conditions))
