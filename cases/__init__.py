@@ -15,7 +15,7 @@ from cases.one_d import allen_cahn, burgers, burgers_moving_front, convection, c
 from cases.ns import ns_decaying, ns_kolmogorov, ns_taylor_green
 from cases.ode import lorenz, lotka_volterra
 from cases.rom import burgers_forced, diffusion_2d
-from cases.walls import channel, cylinder, cylinder_unsteady, lid_driven_cavity
+from cases.walls import channel, cylinder, cylinder_unsteady, lid_driven_cavity, lid_driven_cavity_smooth, lid_driven_cavity_start
 
 __all__ = ["REGISTRY", "get"]
 
@@ -32,6 +32,8 @@ REGISTRY: dict[str, Callable[[], Case]] = {
     "ns-kolmogorov": ns_kolmogorov,
     "ns-decaying": ns_decaying,
     "lid-driven-cavity": lid_driven_cavity,
+    "lid-driven-cavity-smooth": lid_driven_cavity_smooth,
+    "lid-driven-cavity-start": lid_driven_cavity_start,
     "channel": channel,
     "cylinder": cylinder,
     "cylinder-unsteady": cylinder_unsteady,

@@ -15,7 +15,9 @@ states that translation once, so both read one case:
   ``u = 6 U s (1 - s)``, ``s = (y - y0) / L_y``, of mean speed ``U = lower``,
   ``v = 0``; ``right`` is the outflow (zero normal gradient of the velocity,
   the pressure's zero there);
-- every obstacle is a no-slip wall at rest.
+- every obstacle is a no-slip wall at rest;
+- a wall's ``profile = "smooth"`` shapes its tangential velocity as
+  ``16 s^2 (1 - s)^2`` along it (the regularised lid), as the solver does.
 
 A case without a geometry gets the box with one piece per side, named by the
 side; with a geometry, its pieces are used, and a piece whose parts carry
@@ -24,6 +26,7 @@ different conditions (a lid and a side wall in one piece) is refused.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,7 +44,11 @@ class PieceCondition:
     kind: Literal["velocity", "outflow"]
     velocity: tuple[float, float] = (0.0, 0.0)  # uniform velocity (u, v) on the piece
     inflow_speed: float = 0.0  # > 0: the parabolic inflow of this mean speed (u only) instead
-    span: tuple[float, float] = (0.0, 1.0)  # the y interval the parabola spans
+    span: tuple[float, float] = (0.0, 1.0)  # the interval the parabola (or the wall profile) spans
+    # A wall's profile (phys.case.BoundaryCondition.profile): "smooth" multiplies the velocity by
+    # 16 s^2 (1 - s)^2, s = (coordinate along the wall - span[0]) / (span[1] - span[0]), along axis ``along``.
+    profile: str = "uniform"
+    along: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,18 +72,19 @@ def _part_conditions(case: Case) -> dict[str, PieceCondition]:
     x_bc, y_bc = case.bcs
     (x0, y0), (lx, ly) = case.domain.origin, case.domain.length
     parts: dict[str, PieceCondition] = {}
+    x_span, y_span = (float(x0), float(x0 + lx)), (float(y0), float(y0 + ly))
     if x_bc.kind == "wall":
-        parts["left"] = PieceCondition("", "velocity", (0.0, float(x_bc.lower)))
-        parts["right"] = PieceCondition("", "velocity", (0.0, float(x_bc.upper)))
+        parts["left"] = PieceCondition("", "velocity", (0.0, float(x_bc.lower)), span=y_span, profile=x_bc.profile, along=1)
+        parts["right"] = PieceCondition("", "velocity", (0.0, float(x_bc.upper)), span=y_span, profile=x_bc.profile, along=1)
     elif x_bc.kind == "inflow-outflow":
-        parts["left"] = PieceCondition("", "velocity", inflow_speed=float(x_bc.lower), span=(float(y0), float(y0 + ly)))
+        parts["left"] = PieceCondition("", "velocity", inflow_speed=float(x_bc.lower), span=y_span)
         parts["right"] = PieceCondition("", "outflow")
     else:
         raise CaseError("bcs[0].kind", f"a flow's x axis must be 'wall' or 'inflow-outflow', got '{x_bc.kind}'")
     if y_bc.kind != "wall":
         raise CaseError("bcs[1].kind", f"a flow's y axis must be 'wall', got '{y_bc.kind}'")
-    parts["bottom"] = PieceCondition("", "velocity", (float(y_bc.lower), 0.0))
-    parts["top"] = PieceCondition("", "velocity", (float(y_bc.upper), 0.0))
+    parts["bottom"] = PieceCondition("", "velocity", (float(y_bc.lower), 0.0), span=x_span, profile=y_bc.profile)
+    parts["top"] = PieceCondition("", "velocity", (float(y_bc.upper), 0.0), span=x_span, profile=y_bc.profile)
     for k in range(len(case.geometry.obstacles) if case.geometry is not None else 0):
         parts[f"obstacle{k}"] = PieceCondition("", "velocity")
     return parts
@@ -104,5 +112,5 @@ def flow_boundary(case: Case) -> FlowBoundary:
                 f"piece '{piece.name}' joins boundary parts with different conditions ({', '.join(piece.boundary)}); split it",
             )
         (condition,) = found
-        conditions.append(PieceCondition(piece.name, condition.kind, condition.velocity, condition.inflow_speed, condition.span))
+        conditions.append(dataclasses.replace(condition, piece=piece.name))
     return FlowBoundary(geometry, tuple(conditions))

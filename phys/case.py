@@ -275,6 +275,10 @@ class BoundaryCondition(_Part):
     kind: str
     lower: float = 0.0
     upper: float = 0.0
+    # A wall's tangential velocity along it: "uniform" (the value everywhere, a lid whose speed jumps at the
+    # corners), or "smooth" (the value times 16 s^2 (1 - s)^2, s in [0, 1] along the wall: zero with its
+    # slope at the corners, the regularised lid). Left out of the JSON (and hash) when uniform.
+    profile: Literal["uniform", "smooth"] = Field(default="uniform", exclude_if=lambda value: value == "uniform")
 
     @field_validator("kind")
     @classmethod
@@ -287,6 +291,12 @@ class BoundaryCondition(_Part):
     @classmethod
     def _finite_value(cls, value: float) -> float:
         return _finite("value", value)
+
+    @model_validator(mode="after")
+    def _profile_of_a_wall(self) -> BoundaryCondition:
+        if self.profile != "uniform" and self.kind != "wall":
+            raise CaseError("profile", f"shapes a wall's tangential velocity; a '{self.kind}' boundary has none")
+        return self
 
 
 class FamilyIC(_Part):

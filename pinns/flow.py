@@ -52,7 +52,12 @@ def _piece_velocity(condition: PieceCondition, x: Float[Array, "2"]) -> Float[Ar
         low, high = condition.span
         s = (x[1] - low) / (high - low)
         return jnp.stack([6.0 * condition.inflow_speed * s * (1.0 - s), jnp.zeros_like(s)])
-    return jnp.asarray(condition.velocity, x.dtype)
+    velocity = jnp.asarray(condition.velocity, x.dtype)
+    if condition.profile == "smooth":
+        low, high = condition.span
+        s = (x[condition.along] - low) / (high - low)
+        velocity = velocity * 16.0 * s**2 * (1.0 - s) ** 2
+    return velocity
 
 
 class FlowBatch(NamedTuple):

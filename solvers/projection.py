@@ -113,6 +113,7 @@ class Boundary(NamedTuple):
     kind: str  # "wall" or "inflow-outflow"
     lower: float
     upper: float
+    profile: str = "uniform"  # a wall's tangential velocity: "uniform", or "smooth" (times 16 s^2 (1 - s)^2)
 
 
 class StaggeredGrid(NamedTuple):
@@ -177,11 +178,26 @@ def _impose_normal(grid: StaggeredGrid, u: Array, v: Array) -> tuple[Array, Arra
     return u, v
 
 
+def wall_profile(profile: str, s: Array) -> Array:
+    """The shape of a wall's tangential velocity at ``s`` in [0, 1] along it (phys.case.BoundaryCondition.profile)."""
+    if profile == "smooth":
+        return 16.0 * s**2 * (1.0 - s) ** 2
+    return jnp.ones_like(s)
+
+
+def _wall_shape(grid: StaggeredGrid, bc: Boundary, axis: int, faces: int, dtype: Any) -> Array:
+    """The wall profile at the ``faces`` faces (nodes ``0 .. faces - 1``) along ``axis``, as a column or row."""
+    s = jnp.arange(faces, dtype=dtype) / (faces - 1)
+    shape = wall_profile(bc.profile, s)
+    return shape[:, None] if axis == 0 else shape[None, :]
+
+
 def _ghost_u(grid: StaggeredGrid, u: Array) -> Array:
     """``u`` with a ghost row beyond each y-wall, ``[nx + 1, ny + 2]``: the wall value is the average."""
     y_bc = grid.bcs[1]
-    lower = 2.0 * y_bc.lower - u[:, :1]
-    upper = 2.0 * y_bc.upper - u[:, -1:]
+    shape = _wall_shape(grid, y_bc, 0, u.shape[0], u.dtype)  # u's faces run along x
+    lower = 2.0 * y_bc.lower * shape - u[:, :1]
+    upper = 2.0 * y_bc.upper * shape - u[:, -1:]
     return jnp.concatenate([lower, u, upper], axis=1)
 
 
@@ -189,8 +205,9 @@ def _ghost_v(grid: StaggeredGrid, v: Array) -> Array:
     """``v`` with a ghost column beyond each x-end, ``[nx + 2, ny + 1]``."""
     x_bc = grid.bcs[0]
     if x_bc.kind == "wall":
-        lower = 2.0 * x_bc.lower - v[:1]
-        upper = 2.0 * x_bc.upper - v[-1:]
+        shape = _wall_shape(grid, x_bc, 1, v.shape[1], v.dtype)  # v's faces run along y
+        lower = 2.0 * x_bc.lower * shape - v[:1]
+        upper = 2.0 * x_bc.upper * shape - v[-1:]
     else:  # inflow has v = 0 at the face; the outflow has zero gradient
         lower = -v[:1]
         upper = v[-1:]
@@ -450,7 +467,7 @@ class Projection(AbstractScheme):
             n=tuple(case.grid.n),
             length=tuple(case.domain.length),
             origin=tuple(case.domain.origin),
-            bcs=tuple(Boundary(bc.kind, bc.lower, bc.upper) for bc in case.bcs),
+            bcs=tuple(Boundary(bc.kind, bc.lower, bc.upper, bc.profile) for bc in case.bcs),
             poisson=solver.poisson,
         )
         pde = case.pde.build(case.dtype)
