@@ -1,0 +1,39 @@
+"""Data-free Navier-Stokes through `phys train`: the channel's Poiseuille flow, with exact walls."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+
+from phys.cli import main
+
+SMALL = ["--set", "width=32", "--set", "depth=3", "--set", "n_residual=512", "--set", "n_boundary=64",
+         "--set", "lbfgs_steps=300", "--set", "n_residual_lbfgs=1024", "--set", "eval_every=300", "--set", "seed=0"]  # fmt: skip
+
+
+def test_channel_trains_to_poiseuille_with_hard_walls_and_writes_the_solver_fields(tmp_path, capsys):
+    out = tmp_path / "channel"
+    assert main(["train", "channel", "--constraints", "hard", "--steps", "300", *SMALL, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["marching"]["constraints"] == "hard"
+    with h5py.File(out / "prediction.h5") as f:
+        velocity = f["t1_fields/velocity"][0, -1]  # [nx, ny, 2] at the solver's steady state
+        pressure = f["t0_fields/pressure"][0, -1]
+        y = f["dimensions/y"][:]
+        x = f["dimensions/x"][:]
+    exact = 6 * y * (1 - y)
+    error = np.linalg.norm(velocity[..., 0] - exact[None, :]) / np.linalg.norm(np.broadcast_to(exact, velocity.shape[:2]))
+    assert error < 3e-2, error
+    assert metrics["rel_l2"] < 3e-2
+    # p = -12 x / re + c with p = 0 at the outflow x = 4, exactly by the transform: dp/dx = -1.2.
+    slope = np.polyfit(x, pressure.mean(axis=1), 1)[0]
+    assert abs(slope + 1.2) < 0.15, slope
+
+
+def test_hard_constraints_on_a_periodic_case_is_one_line(tmp_path, capsys):
+    assert main(["train", "convection", "--constraints", "hard", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "constraints" in err[0] and "hard_initial" in err[0]
+    assert not (tmp_path / "x").exists()
