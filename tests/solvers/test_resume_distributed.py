@@ -1,0 +1,111 @@
+"""``phys run --distributed --resume``: rank files interrupted at different blocks resume to an uninterrupted run.
+
+A job killed mid-run does not stop its processes at the same instant: one
+rank may have written a block that another had computed but not yet
+written. The ranks must then agree on where to continue (every compiled
+call needs all of them), or the resumed run hangs or pairs the wrong steps.
+Two processes on localhost use ``jax.distributed`` with CPU (gloo)
+collectives, each in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+PHYS = [sys.executable, "-m", "phys.cli"]
+# Nine saves in blocks of two: the start and four blocks.
+SMALL = ["ks-random", "--set", "n=32", "--set", "t_end=2", "--set", "save_dt=0.25", "--set", "dt=0.05", "--seed", "11",
+         "--batch", "4", "--saves-per-block", "2"]
+
+# One rank of `phys run --distributed`, killed after its third append (the start
+# and two blocks) is written (rank 0) or while that append is being written (rank 1).
+INTERRUPTED = """
+import sys
+from pathlib import Path
+
+import phys.io.hdf5 as hdf5
+from phys.cli import main
+
+rank = int(sys.argv[1])
+original = hdf5.TrajectoryWriter.append
+calls = [0]
+
+class Killed(Exception):
+    pass
+
+def append(self, snapshots, solver_state=None):
+    calls[0] += 1
+    if calls[0] == 3 and rank == 1:
+        raise Killed
+    original(self, snapshots, solver_state)
+    if calls[0] == 3:
+        raise Killed
+
+hdf5.TrajectoryWriter.append = append
+try:
+    main(sys.argv[2:])
+except Killed:
+    print("killed at append", calls[0])
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def _two_ranks(tmp_path: Path, command: list[str], extra: list[str]) -> list[str]:
+    """Run ``command RANK`` for ranks 0 and 1 together; their stdout (asserting both exit 0)."""
+    coordinator = f"localhost:{_free_port()}"
+    flags = ["--distributed", "--coordinator", coordinator, "--num-processes", "2"]
+    ranks = [
+        subprocess.Popen(
+            [*command(rank), "run", *SMALL, "--out", "dist.h5", *extra, *flags, "--process-id", str(rank)],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for rank in (0, 1)
+    ]
+    outputs = []
+    for process in ranks:
+        try:
+            stdout, stderr = process.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            for other in ranks:
+                other.kill()
+            raise AssertionError("the ranks did not finish: they disagree on where to continue") from None
+        assert process.returncode == 0, stderr
+        outputs.append(stdout)
+    return outputs
+
+
+def _written(path: Path) -> int:
+    with h5py.File(path) as file:
+        return int(file.attrs["n_steps_written"])
+
+
+def test_ranks_interrupted_one_block_apart_resume_to_the_uninterrupted_run(tmp_path: Path) -> None:
+    killed = _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, str(rank)], [])
+    assert [line.split()[-1] for line in killed] == ["3", "3"]
+    # Rank 0 wrote the start and two blocks; rank 1 only the start and one.
+    assert _written(tmp_path / "dist.rank0.h5.tmp") == 5
+    assert _written(tmp_path / "dist.rank1.h5.tmp") == 3
+
+    _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"])
+    single = subprocess.run([*PHYS, "run", *SMALL, "--out", "one.h5"], capture_output=True, text=True, cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    with h5py.File(tmp_path / "one.h5") as one:
+        straight = one["t0_fields/u"][...]
+    for rank in (0, 1):
+        assert not (tmp_path / f"dist.rank{rank}.h5.tmp").exists()
+        with h5py.File(tmp_path / f"dist.rank{rank}.h5") as file:
+            assert file.attrs["complete"] and int(file.attrs["n_steps_written"]) == 9
+            rows = np.asarray(file.attrs["ensemble_index"])
+            np.testing.assert_array_equal(rows, [0, 1] if rank == 0 else [2, 3])
+            np.testing.assert_array_equal(file["t0_fields/u"][...], straight[rows])
