@@ -38,3 +38,19 @@ def test_cases_md_tables_are_the_registry(kind: str) -> None:
 
     table = signature_table(dict(PDES) if kind == "pde" else dict(IC_FAMILIES), kind)
     assert table in (DOCS / "cases.md").read_text(), f"regenerate with: phys {'pdes' if kind == 'pde' else 'ics'} --markdown"
+
+
+def test_cases_md_marks_every_sign_constraint_of_the_pde_classes() -> None:
+    from phys._registry import PDES
+    from phys.cli import signature_table
+
+    table = signature_table(dict(PDES), "pde")
+    rows = {line.split(" | ")[0].strip("| `"): line for line in table.splitlines()[2:]}
+    marked = 0
+    for name, signature in PDES.items():
+        for parameter, info in signature.parameters.items():
+            note = {"positive": " (> 0)", "non-negative": " (≥ 0)", None: ""}[info.sign]
+            assert f"`{parameter}` = {info.default:g}{note}:" in rows[name], (name, parameter)
+            marked += bool(note)
+    # navier-stokes-vp's re; nu of burgers, convection-diffusion, navier-stokes-2d; d, D (x2) and drag.
+    assert marked == 8
