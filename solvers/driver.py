@@ -7,7 +7,9 @@ loop (:func:`solvers.rollout.advance`), after which the snapshots are handed
 to the writer together with the state that follows them, so a run resumed
 from a file continues from its last block bit for bit. Block boundaries do
 not depend on where a run stopped (block ``j`` starts at save ``1 + j *
-block``), so a resumed run compiles and runs exactly the same blocks.
+block``), so a resumed run compiles and runs exactly the same blocks. The
+block length is static (:func:`default_saves_per_block` says why it is not
+timed); a run compiles it once, and once more for a shorter last block.
 
 How the rows are computed is a :class:`_Programs`: one trajectory on the
 default device without ``vmap`` (a plain run: an ensemble of one pays for no
@@ -56,11 +58,30 @@ _STEPS_PER_BLOCK = 2048
 # Host memory for one block of snapshots of the trajectories this process holds:
 # blocks are shortened so that a large ensemble still fits.
 _BLOCK_BYTES = 512 * 2**20
+# Work of one block on a CPU, in point-steps (grid points x trajectories held x
+# steps), so that the progress bar and the file advance every few seconds:
+# ns-decaying (ETDRK4) ran 1.3-1.4e7 point-steps/s at 128^2 and 256^2 on two
+# shared CPU cores, so 2^25 is 2-3 s; a small grid still gets 2048 steps.
+# Accelerators keep the step cap alone (not measured here; a 2048-step block
+# of a 512^2 grid is well under a minute on a GPU).
+_CPU_POINT_STEPS_PER_BLOCK = 2**25
 
 
-def default_saves_per_block(scheme: AbstractScheme) -> int:
+def default_saves_per_block(scheme: AbstractScheme, *, rows: int = 1, platform: str = "cpu") -> int:
+    """Saves per compiled block: about 2048 steps, fewer on a CPU when ``rows`` trajectories of the grid make it slow.
+
+    Blocks are not sized from measured time: a block's length is static in
+    the compiled loop (``lax.scan``), so a length changed after timing the
+    first block would cost a second compilation, and a resumed run must cut
+    the same blocks, which a machine's speed of the day would not. The size
+    follows from the case, the rows and the platform alone.
+    """
     time = scheme.time
-    return max(1, min(time.n_saves - 1, math.ceil(_STEPS_PER_BLOCK / time.save_every)))
+    steps = _STEPS_PER_BLOCK
+    if platform == "cpu":
+        points = math.prod(len(axis) for axis in scheme.coords()) * max(1, rows)
+        steps = min(steps, _CPU_POINT_STEPS_PER_BLOCK // points)
+    return max(1, min(time.n_saves - 1, math.ceil(steps / time.save_every)))
 
 
 def failure_message(scheme: AbstractScheme, bad_step: int, who: str = "solution") -> str:
@@ -107,6 +128,7 @@ class _Programs:
     chunks: list[Chunk]
     local: np.ndarray  # global indices of the rows this process holds, in file order
     scheme: AbstractScheme
+    platform: str  # of the devices the rows run on ("cpu", "gpu", "tpu"): it sizes the blocks
 
     def start(self, index: int) -> tuple[State, dict[str, jax.Array]]:
         """The device state and first snapshot of chunk ``index``."""
@@ -131,6 +153,7 @@ class _Single(_Programs):
 
     def __init__(self, sim: Simulation):
         self._sim, self.scheme = sim, sim.scheme
+        self.platform = jax.default_backend()
         self.chunks = [Chunk(np.asarray([0]), np.asarray([0]), 1)]
         self.local = np.asarray([0], np.int64)
 
@@ -162,6 +185,7 @@ class _Sharded(_Programs):
         case, ensemble = run.case, run.ensemble
         assert run.mesh is not None
         self._mesh, self.scheme = run.mesh, sim.scheme
+        self.platform = run.mesh.devices.flat[0].platform
         self.chunks, self.local = layout(run.indices, run.chunk, run.mesh)
         names = tuple(ensemble.sweep)
         seeds = ensemble.seeds(case).astype(np.uint32)
@@ -296,8 +320,10 @@ def drive(
     orders = scheme.output_orders()
     axes = [len(axis) for axis in scheme.coords()]
     snapshot_bytes = 4 * sum(math.prod(axes) * len(axes) ** order for order in orders.values())
+    rows = len(compiled.local)
     block = saves_per_block or min(
-        default_saves_per_block(scheme), max(1, _BLOCK_BYTES // (snapshot_bytes * max(1, len(compiled.local))))
+        default_saves_per_block(scheme, rows=rows, platform=compiled.platform),
+        max(1, _BLOCK_BYTES // (snapshot_bytes * max(1, rows))),
     )
     while writer.n_written < time.n_saves:
         count = min(block - (writer.n_written - 1) % block, time.n_saves - writer.n_written)
