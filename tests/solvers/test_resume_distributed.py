@@ -14,25 +14,26 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import h5py
 import numpy as np
+import pytest
 
 PHYS = [sys.executable, "-m", "phys.cli"]
 # Nine saves in blocks of two: the start and four blocks.
 SMALL = ["ks-random", "--set", "n=32", "--set", "t_end=2", "--set", "save_dt=0.25", "--set", "dt=0.05", "--seed", "11",
          "--batch", "4", "--saves-per-block", "2"]
 
-# One rank of `phys run --distributed`, killed after its third append (the start
-# and two blocks) is written (rank 0) or while that append is being written (rank 1).
+# One rank of `phys run --distributed`, killed at its append number KILL: after
+# writing it ("after:KILL"), while writing it ("before:KILL"), or never ("none").
 INTERRUPTED = """
 import sys
-from pathlib import Path
 
 import phys.io.hdf5 as hdf5
 from phys.cli import main
 
-rank = int(sys.argv[1])
+when, _, kill = sys.argv[1].partition(":")
 original = hdf5.TrajectoryWriter.append
 calls = [0]
 
@@ -41,10 +42,10 @@ class Killed(Exception):
 
 def append(self, snapshots, solver_state=None):
     calls[0] += 1
-    if calls[0] == 3 and rank == 1:
+    if when == "before" and calls[0] == int(kill):
         raise Killed
     original(self, snapshots, solver_state)
-    if calls[0] == 3:
+    if when == "after" and calls[0] == int(kill):
         raise Killed
 
 hdf5.TrajectoryWriter.append = append
@@ -54,6 +55,14 @@ except Killed:
     print("killed at append", calls[0])
 """
 
+# (rank 0's kill, rank 1's kill, snapshots each rank's file holds then, rank 0's file complete).
+SKEWS = {
+    # Rank 0 wrote the start and two blocks; rank 1 only the start and one.
+    "one block apart": ("after:3", "before:3", (5, 3), False),
+    # Rank 0 finished and renamed its file; rank 1 was killed writing its last block.
+    "one rank complete": ("none", "before:5", (9, 7), True),
+}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -61,8 +70,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_ranks(tmp_path: Path, command: list[str], extra: list[str]) -> list[str]:
-    """Run ``command RANK`` for ranks 0 and 1 together; their stdout (asserting both exit 0)."""
+def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[str]) -> list[str]:
+    """``command(rank) run ...`` for ranks 0 and 1 together; their stdout (asserting both exit 0)."""
     coordinator = f"localhost:{_free_port()}"
     flags = ["--distributed", "--coordinator", coordinator, "--num-processes", "2"]
     ranks = [
@@ -90,12 +99,12 @@ def _written(path: Path) -> int:
         return int(file.attrs["n_steps_written"])
 
 
-def test_ranks_interrupted_one_block_apart_resume_to_the_uninterrupted_run(tmp_path: Path) -> None:
-    killed = _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, str(rank)], [])
-    assert [line.split()[-1] for line in killed] == ["3", "3"]
-    # Rank 0 wrote the start and two blocks; rank 1 only the start and one.
-    assert _written(tmp_path / "dist.rank0.h5.tmp") == 5
-    assert _written(tmp_path / "dist.rank1.h5.tmp") == 3
+@pytest.mark.parametrize("skew", sorted(SKEWS))
+def test_ranks_interrupted_at_different_blocks_resume_to_the_uninterrupted_run(tmp_path: Path, skew: str) -> None:
+    kills, written, complete = SKEWS[skew][:2], SKEWS[skew][2], SKEWS[skew][3]
+    _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, kills[rank]], [])
+    assert _written(tmp_path / ("dist.rank0.h5" if complete else "dist.rank0.h5.tmp")) == written[0]
+    assert _written(tmp_path / "dist.rank1.h5.tmp") == written[1]
 
     _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"])
     single = subprocess.run([*PHYS, "run", *SMALL, "--out", "one.h5"], capture_output=True, text=True, cwd=tmp_path)
