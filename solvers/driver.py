@@ -147,6 +147,10 @@ class _Programs:
         """Copy chunk ``index``'s rows of ``arrays`` into their slots of ``into`` (allocated on first use)."""
         raise NotImplementedError
 
+    def steady_step(self, host_state: Mapping[str, np.ndarray]) -> int | None:
+        """The step from which every trajectory of the run is steady, or None (see :func:`_steady_step`)."""
+        return _steady_step(host_state)
+
 
 class _Single(_Programs):
     """One trajectory, no batch axis; host arrays get a leading axis of one."""
@@ -217,6 +221,18 @@ class _Sharded(_Programs):
             if name not in into:
                 into[name] = np.empty((len(self.local), *array.shape[1:]), array.dtype)
             download(array, self.chunks[index], into[name])
+
+    def steady_step(self, host_state: Mapping[str, np.ndarray]) -> int | None:
+        here = _steady_step(host_state)
+        if jax.process_count() == 1 or "steady_step" not in host_state:
+            return here
+        from jax.experimental import multihost_utils
+
+        # The run stops when all its trajectories are steady, wherever they are
+        # held: a process that stopped on its own rows would leave a shorter file
+        # (that phys merge refuses) and the others without it in their next call.
+        steps = np.asarray(multihost_utils.process_allgather(np.asarray(NOT_STEADY if here is None else here, np.int64)))
+        return None if np.any(steps == NOT_STEADY) else int(np.max(steps))
 
 
 class _SameRun:
@@ -342,7 +358,7 @@ def drive(
             if good > 0:
                 writer.append({name: values[:, :good] for name, values in saves_host.items()}, None)
             raise SolveError(failure_message(scheme, bad_step, describe(trajectory)), step=bad_step, time=time.time_of(bad_step))
-        steady_at = _steady_step(host_state)
+        steady_at = compiled.steady_step(host_state)
         if steady_at is not None:
             # Every trajectory is steady: write up to the first steady snapshot and stop, so the
             # file holds no repeats of a frozen state.

@@ -99,6 +99,7 @@ def _written(path: Path) -> int:
         return int(file.attrs["n_steps_written"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("skew", sorted(SKEWS))
 def test_ranks_interrupted_at_different_blocks_resume_to_the_uninterrupted_run(tmp_path: Path, skew: str) -> None:
     kills, written, complete = SKEWS[skew][:2], SKEWS[skew][2], SKEWS[skew][3]
