@@ -183,14 +183,18 @@ def _print_signatures(signatures: dict[str, Signature], extra: Callable[[Signatu
             print(f"    {parameter} = {info.default:g}    {info.doc}{_sign_note(info, ascii=True)}")
 
 
-_SIGNS = {"positive": ("> 0", "> 0"), "non-negative": ("≥ 0", ">= 0")}
+_SIGN_NOTES = {"positive": "> 0", "non-negative": "≥ 0"}
 
 
 def _sign_note(parameter: Parameter, *, ascii: bool = False) -> str:
-    """`` (≥ 0)`` for a parameter a case may not set below zero, `` (> 0)`` for one it may not set to zero or below."""
+    """`` (≥ 0)`` for a parameter a case may not set below zero, `` (> 0)`` for one it may not set to zero or below.
+
+    ``ascii`` spells ≥ as >= for a terminal, whose encoding may lack it.
+    """
     if parameter.sign is None:
         return ""
-    return f" ({_SIGNS[parameter.sign][ascii]})"
+    note = _SIGN_NOTES[parameter.sign]
+    return f" ({note.replace('≥', '>=') if ascii else note})"
 
 
 def signature_table(signatures: dict[str, Signature], kind: str) -> str:
