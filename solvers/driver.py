@@ -7,7 +7,8 @@ loop (:func:`solvers.rollout.advance`), after which the snapshots are handed
 to the writer together with the state that follows them, so a run resumed
 from a file continues from its last block bit for bit. Block boundaries do
 not depend on where a run stopped (block ``j`` starts at save ``1 + j *
-block``), so a resumed run compiles and runs exactly the same blocks. The
+block``), so a resumed run (on the same platform: a CPU cuts shorter blocks
+for large grids) compiles and runs exactly the same blocks. The
 block length is static (:func:`default_saves_per_block` says why it is not
 timed); a run compiles it once, and once more for a shorter last block.
 
@@ -60,10 +61,10 @@ _STEPS_PER_BLOCK = 2048
 _BLOCK_BYTES = 512 * 2**20
 # Work of one block on a CPU, in point-steps (grid points x trajectories held x
 # steps), so that the progress bar and the file advance every few seconds:
-# ns-decaying (ETDRK4) ran 1.3-1.4e7 point-steps/s at 128^2 and 256^2 on two
-# shared CPU cores, so 2^25 is 2-3 s; a small grid still gets 2048 steps.
-# Accelerators keep the step cap alone (not measured here; a 2048-step block
-# of a 512^2 grid is well under a minute on a GPU).
+# ns-decaying (ETDRK4) ran 1.3-1.4e7 point-steps/s at 128^2 and 256^2, the
+# lid-driven cavity (projection) 1.6e7 at 128^2, on two shared CPU cores, so
+# 2^25 is 2-3 s; a small grid still gets 2048 steps. Accelerators keep the
+# step cap alone: their speed was not measured for this.
 _CPU_POINT_STEPS_PER_BLOCK = 2**25
 
 
@@ -129,6 +130,10 @@ class _Programs:
     local: np.ndarray  # global indices of the rows this process holds, in file order
     scheme: AbstractScheme
     platform: str  # of the devices the rows run on ("cpu", "gpu", "tpu"): it sizes the blocks
+    # Rows one process computes per block, padding included. It sizes the blocks,
+    # so it is the same on every process (its own held rows may differ by one):
+    # processes that cut different blocks would wait for each other forever.
+    block_rows: int
 
     def start(self, index: int) -> tuple[State, dict[str, jax.Array]]:
         """The device state and first snapshot of chunk ``index``."""
@@ -158,6 +163,7 @@ class _Single(_Programs):
     def __init__(self, sim: Simulation):
         self._sim, self.scheme = sim, sim.scheme
         self.platform = jax.default_backend()
+        self.block_rows = 1
         self.chunks = [Chunk(np.asarray([0]), np.asarray([0]), 1)]
         self.local = np.asarray([0], np.int64)
 
@@ -191,6 +197,7 @@ class _Sharded(_Programs):
         self._mesh, self.scheme = run.mesh, sim.scheme
         self.platform = run.mesh.devices.flat[0].platform
         self.chunks, self.local = layout(run.indices, run.chunk, run.mesh)
+        self.block_rows = max(1, sum(len(chunk.slot) for chunk in self.chunks) // jax.process_count())
         names = tuple(ensemble.sweep)
         seeds = ensemble.seeds(case).astype(np.uint32)
         values = ensemble.values(case)
@@ -336,7 +343,7 @@ def drive(
     orders = scheme.output_orders()
     axes = [len(axis) for axis in scheme.coords()]
     snapshot_bytes = 4 * sum(math.prod(axes) * len(axes) ** order for order in orders.values())
-    rows = len(compiled.local)
+    rows = compiled.block_rows
     block = saves_per_block or min(
         default_saves_per_block(scheme, rows=rows, platform=compiled.platform),
         max(1, _BLOCK_BYTES // (snapshot_bytes * max(1, rows))),
