@@ -70,8 +70,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[str]) -> list[str]:
-    """``command(rank) run ...`` for ranks 0 and 1 together; their stdout (asserting both exit 0)."""
+def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[str], *, exit_code: int = 0) -> list[str]:
+    """``command(rank) run ...`` for ranks 0 and 1 together; their stdout, or stderr when ``exit_code`` is not 0."""
     coordinator = f"localhost:{_free_port()}"
     flags = ["--distributed", "--coordinator", coordinator, "--num-processes", "2"]
     ranks = [
@@ -89,8 +89,8 @@ def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[
             for other in ranks:
                 other.kill()
             raise AssertionError("the ranks did not finish: they disagree on where to continue") from None
-        assert process.returncode == 0, stderr
-        outputs.append(stdout)
+        assert process.returncode == exit_code, stderr
+        outputs.append(stdout if exit_code == 0 else stderr)
     return outputs
 
 
@@ -119,3 +119,17 @@ def test_ranks_interrupted_at_different_blocks_resume_to_the_uninterrupted_run(t
             rows = np.asarray(file.attrs["ensemble_index"])
             np.testing.assert_array_equal(rows, [0, 1] if rank == 0 else [2, 3])
             np.testing.assert_array_equal(file["t0_fields/u"][...], straight[rows])
+
+
+@pytest.mark.slow
+def test_a_rank_file_that_cannot_be_resumed_makes_every_rank_refuse_in_one_line(tmp_path: Path) -> None:
+    _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, SKEWS["one block apart"][rank]], [])
+    with h5py.File(tmp_path / "dist.rank1.h5.tmp", "a") as file:
+        file["scalars/seed"][0] += 1  # as if left by a run with another --seed
+    errors = _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"], exit_code=2)
+    assert errors[0].splitlines()[-1] == "phys: error: process(es) 1 cannot resume their files (see their messages)"
+    assert errors[1].splitlines()[-1] == (
+        "phys: error: dist.rank1.h5.tmp holds another ensemble of this case (the seeds differ (--seed)): "
+        "delete it or drop --resume"
+    )
+    assert _written(tmp_path / "dist.rank0.h5.tmp") == 5  # nothing rewound or overwritten
