@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from phys._imports import ImportPathError, load_case_module, searching
-from phys._registry import IC_FAMILIES, PDES, Signature
+from phys._registry import IC_FAMILIES, PDES, Parameter, Signature
 from phys.case import Case, CaseError
 from phys.errors import ResumeError
 
@@ -180,13 +180,28 @@ def _print_signatures(signatures: dict[str, Signature], extra: Callable[[Signatu
         signature = signatures[name]
         print(f"{name}: {signature.summary}{extra(signature)}")
         for parameter, info in signature.parameters.items():
-            print(f"    {parameter} = {info.default:g}    {info.doc}")
+            print(f"    {parameter} = {info.default:g}    {info.doc}{_sign_note(info, ascii=True)}")
+
+
+_SIGN_NOTES = {"positive": "> 0", "non-negative": "≥ 0"}
+
+
+def _sign_note(parameter: Parameter, *, ascii: bool = False) -> str:
+    """`` (≥ 0)`` for a parameter a case may not set below zero, `` (> 0)`` for one it may not set to zero or below.
+
+    ``ascii`` spells ≥ as >= for a terminal, whose encoding may lack it.
+    """
+    if parameter.sign is None:
+        return ""
+    note = _SIGN_NOTES[parameter.sign]
+    return f" ({note.replace('≥', '>=') if ascii else note})"
 
 
 def signature_table(signatures: dict[str, Signature], kind: str) -> str:
     """A Markdown table of built-in PDEs (``kind="pde"``) or IC families: what ``docs/cases.md`` shows."""
     if kind == "pde":
-        lines = ["| name | equation | fields | dimension | parameters (defaults) |", "|---|---|---|---|---|"]
+        parameters = "parameters (defaults; a value outside a sign, (> 0) or (≥ 0), is refused)"
+        lines = [f"| name | equation | fields | dimension | {parameters} |", "|---|---|---|---|---|"]
     else:
         lines = ["| name | what | dimension | parameters (defaults) |", "|---|---|---|---|"]
     def cell(text: str) -> str:
@@ -194,7 +209,9 @@ def signature_table(signatures: dict[str, Signature], kind: str) -> str:
 
     for name in sorted(signatures):
         s = signatures[name]
-        parameters = "; ".join(f"`{p}` = {info.default:g}: {cell(info.doc)}" for p, info in s.parameters.items()) or "none"
+        parameters = "; ".join(
+            f"`{p}` = {info.default:g}{_sign_note(info)}: {cell(info.doc)}" for p, info in s.parameters.items()
+        ) or "none"
         dimension = "no space" if s.n_dims == 0 else f"{s.n_dims}D" if s.n_dims else "any"
         if kind == "pde":
             lines.append(f"| `{name}` | {cell(s.summary)} | {', '.join(s.fields)} | {dimension} | {parameters} |")

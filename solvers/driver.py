@@ -7,7 +7,10 @@ loop (:func:`solvers.rollout.advance`), after which the snapshots are handed
 to the writer together with the state that follows them, so a run resumed
 from a file continues from its last block bit for bit. Block boundaries do
 not depend on where a run stopped (block ``j`` starts at save ``1 + j *
-block``), so a resumed run compiles and runs exactly the same blocks.
+block``), so a resumed run (on the same platform: a CPU cuts shorter blocks
+for large grids) compiles and runs exactly the same blocks. The
+block length is static (:func:`default_saves_per_block` says why it is not
+timed); a run compiles it once, and once more for a shorter last block.
 
 How the rows are computed is a :class:`_Programs`: one trajectory on the
 default device without ``vmap`` (a plain run: an ensemble of one pays for no
@@ -56,11 +59,30 @@ _STEPS_PER_BLOCK = 2048
 # Host memory for one block of snapshots of the trajectories this process holds:
 # blocks are shortened so that a large ensemble still fits.
 _BLOCK_BYTES = 512 * 2**20
+# Work of one block on a CPU, in point-steps (grid points x trajectories held x
+# steps), so that the progress bar and the file advance every few seconds:
+# ns-decaying (ETDRK4) ran 1.3-1.4e7 point-steps/s at 128^2 and 256^2, the
+# lid-driven cavity (projection) 1.6e7 at 128^2, on two shared CPU cores, so
+# 2^25 is 2-3 s; a small grid still gets 2048 steps. Accelerators keep the
+# step cap alone: their speed was not measured for this.
+_CPU_POINT_STEPS_PER_BLOCK = 2**25
 
 
-def default_saves_per_block(scheme: AbstractScheme) -> int:
+def default_saves_per_block(scheme: AbstractScheme, *, rows: int = 1, platform: str = "cpu") -> int:
+    """Saves per compiled block: about 2048 steps, fewer on a CPU when ``rows`` trajectories of the grid make it slow.
+
+    Blocks are not sized from measured time: a block's length is static in
+    the compiled loop (``lax.scan``), so a length changed after timing the
+    first block would cost a second compilation, and a resumed run must cut
+    the same blocks, which a machine's speed of the day would not. The size
+    follows from the case, the rows and the platform alone.
+    """
     time = scheme.time
-    return max(1, min(time.n_saves - 1, math.ceil(_STEPS_PER_BLOCK / time.save_every)))
+    steps = _STEPS_PER_BLOCK
+    if platform == "cpu":
+        points = math.prod(len(axis) for axis in scheme.coords()) * max(1, rows)
+        steps = min(steps, _CPU_POINT_STEPS_PER_BLOCK // points)
+    return max(1, min(time.n_saves - 1, math.ceil(steps / time.save_every)))
 
 
 def failure_message(scheme: AbstractScheme, bad_step: int, who: str = "solution") -> str:
@@ -107,6 +129,11 @@ class _Programs:
     chunks: list[Chunk]
     local: np.ndarray  # global indices of the rows this process holds, in file order
     scheme: AbstractScheme
+    platform: str  # of the devices the rows run on ("cpu", "gpu", "tpu"): it sizes the blocks
+    # Rows one process computes per block, padding included. It sizes the blocks,
+    # so it is the same on every process (its own held rows may differ by one):
+    # processes that cut different blocks would wait for each other forever.
+    block_rows: int
 
     def start(self, index: int) -> tuple[State, dict[str, jax.Array]]:
         """The device state and first snapshot of chunk ``index``."""
@@ -125,12 +152,18 @@ class _Programs:
         """Copy chunk ``index``'s rows of ``arrays`` into their slots of ``into`` (allocated on first use)."""
         raise NotImplementedError
 
+    def steady_step(self, host_state: Mapping[str, np.ndarray]) -> int | None:
+        """The step from which every trajectory of the run is steady, or None (see :func:`_steady_step`)."""
+        return _steady_step(host_state)
+
 
 class _Single(_Programs):
     """One trajectory, no batch axis; host arrays get a leading axis of one."""
 
     def __init__(self, sim: Simulation):
         self._sim, self.scheme = sim, sim.scheme
+        self.platform = jax.default_backend()
+        self.block_rows = 1
         self.chunks = [Chunk(np.asarray([0]), np.asarray([0]), 1)]
         self.local = np.asarray([0], np.int64)
 
@@ -162,7 +195,9 @@ class _Sharded(_Programs):
         case, ensemble = run.case, run.ensemble
         assert run.mesh is not None
         self._mesh, self.scheme = run.mesh, sim.scheme
+        self.platform = run.mesh.devices.flat[0].platform
         self.chunks, self.local = layout(run.indices, run.chunk, run.mesh)
+        self.block_rows = max(1, sum(len(chunk.slot) for chunk in self.chunks) // jax.process_count())
         names = tuple(ensemble.sweep)
         seeds = ensemble.seeds(case).astype(np.uint32)
         values = ensemble.values(case)
@@ -193,6 +228,18 @@ class _Sharded(_Programs):
             if name not in into:
                 into[name] = np.empty((len(self.local), *array.shape[1:]), array.dtype)
             download(array, self.chunks[index], into[name])
+
+    def steady_step(self, host_state: Mapping[str, np.ndarray]) -> int | None:
+        here = _steady_step(host_state)
+        if jax.process_count() == 1 or "steady_step" not in host_state:
+            return here
+        from jax.experimental import multihost_utils
+
+        # The run stops when all its trajectories are steady, wherever they are
+        # held: a process that stopped on its own rows would leave a shorter file
+        # (that phys merge refuses) and the others without it in their next call.
+        steps = np.asarray(multihost_utils.process_allgather(np.asarray(NOT_STEADY if here is None else here, np.int64)))
+        return None if np.any(steps == NOT_STEADY) else int(np.max(steps))
 
 
 class _SameRun:
@@ -296,8 +343,10 @@ def drive(
     orders = scheme.output_orders()
     axes = [len(axis) for axis in scheme.coords()]
     snapshot_bytes = 4 * sum(math.prod(axes) * len(axes) ** order for order in orders.values())
+    rows = compiled.block_rows
     block = saves_per_block or min(
-        default_saves_per_block(scheme), max(1, _BLOCK_BYTES // (snapshot_bytes * max(1, len(compiled.local))))
+        default_saves_per_block(scheme, rows=rows, platform=compiled.platform),
+        max(1, _BLOCK_BYTES // (snapshot_bytes * max(1, rows))),
     )
     while writer.n_written < time.n_saves:
         count = min(block - (writer.n_written - 1) % block, time.n_saves - writer.n_written)
@@ -316,7 +365,7 @@ def drive(
             if good > 0:
                 writer.append({name: values[:, :good] for name, values in saves_host.items()}, None)
             raise SolveError(failure_message(scheme, bad_step, describe(trajectory)), step=bad_step, time=time.time_of(bad_step))
-        steady_at = _steady_step(host_state)
+        steady_at = compiled.steady_step(host_state)
         if steady_at is not None:
             # Every trajectory is steady: write up to the first steady snapshot and stop, so the
             # file holds no repeats of a frozen state.

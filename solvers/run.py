@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,7 +52,10 @@ def _progress(bar: Any, name: str) -> Callable[[int, int], None]:
     """The driver's ``on_block`` for a tqdm bar: "compiling" until the first block is in, then rate and ETA.
 
     The first block's time includes compiling the loop, so the rate is
-    measured from its end: the first ETA is the run's, not the compiler's.
+    measured from its end: the first ETA is the run's, not the compiler's
+    (and none is shown until a second block is in). The bar moves once per
+    block; :func:`solvers.driver.default_saves_per_block` sizes blocks to a
+    few seconds on a CPU.
     """
     calls = [0]
 
@@ -64,7 +66,8 @@ def _progress(bar: Any, name: str) -> Callable[[int, int], None]:
         bar.total = total
         if calls[0] <= 2:
             bar.set_description(f"{name} (compiling)" if calls[0] == 1 else name, refresh=False)
-            bar.start_t = time.time()  # tqdm's own clock
+            # tqdm's rate is (n - initial) / (now - start_t), on its own clock.
+            bar.start_t = bar._time()
             bar.initial = written
             bar.last_print_n = written
         bar.n = written

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+import jax
 import numpy as np
 from jax.sharding import Mesh
 
@@ -176,19 +177,14 @@ def run_ensemble(
     scalars: dict[str, Any] = {name: np.asarray(value, dtype=np.float64) for name, value in case.pde.params.items()}
     scalars.update(values)
     out = Path(out)
-    writer = TrajectoryWriter.resume(out, case) if resume else None
-    other = _other_ensemble(writer, seeds, values, local, ensemble.size) if writer is not None else None
-    if writer is not None and other is not None:
-        if writer.complete or writer.n_written > 0:
-            raise ResumeError(
-                f"{out}{'' if writer.complete else '.tmp'} holds another ensemble of this case ({other}): "
-                "delete it or drop --resume"
-            )
-        writer = None  # killed before its first snapshot: nothing to keep
+    writer, problem = _resumed_ensemble(out, case, seeds, values, local, ensemble.size) if resume else (None, None)
+    if resume and jax.process_count() > 1:
+        writer = _agree_on_resume(writer, problem)
+    elif problem is not None:
+        raise problem
     if writer is not None and writer.complete:
         return out
     if writer is None:
-        _starting_over(out, resume and other is None)
         writer = TrajectoryWriter.create(
             out, case, tensor_order=scheme.output_orders(), n_trajectories=len(local), times=scheme.time.save_times(),
             coords=scheme.coords(), scalars=scalars, seeds=seeds, series=scheme.output_scalars(),
@@ -197,6 +193,73 @@ def run_ensemble(
     _drive_keeping(writer, lambda: drive(compiled, writer, saves_per_block=saves_per_block, on_block=on_block,
                                          describe=_describe(case, ensemble)))
     return writer.finalize()
+
+
+def _resumed_ensemble(
+    out: Path, case: Case, seeds: np.ndarray, values: dict[str, np.ndarray], local: np.ndarray, size: int
+) -> tuple[Any, ResumeError | None]:
+    """The writer continuing this process's file (None: start over) or why it cannot be continued.
+
+    The refusal is returned, not raised, so that under ``jax.distributed``
+    every process learns of it before any of them stops.
+    """
+    from phys.io import TrajectoryWriter
+
+    try:
+        writer = TrajectoryWriter.resume(out, case)
+    except ResumeError as error:
+        return None, error
+    other = _other_ensemble(writer, seeds, values, local, size) if writer is not None else None
+    if writer is not None and other is not None:
+        if writer.complete or writer.n_written > 0:
+            return None, ResumeError(
+                f"{out}{'' if writer.complete else '.tmp'} holds another ensemble of this case ({other}): "
+                "delete it or drop --resume"
+            )
+        writer = None  # killed before its first snapshot: nothing to keep
+    if writer is None:
+        _starting_over(out, other is None)
+    return writer, None
+
+
+def _agree_on_resume(writer: Any, problem: ResumeError | None) -> Any:
+    """The writer every process of a ``jax.distributed`` run continues from the same snapshot count.
+
+    Every compiled call needs all processes, so they must run the same
+    blocks. Killed together, they can still be one block apart: one wrote a
+    block that another had computed but not yet written (or had even
+    renamed its complete file). All continue from the smallest count; a
+    process ahead rewinds to its previous state (kept in the other slot,
+    :meth:`phys.io.TrajectoryWriter.rewind`). Every process decides from
+    the same gathered table, so all refuse or all continue: none is left
+    waiting for the others in a collective.
+    """
+    from jax.experimental import multihost_utils
+
+    count = 0 if writer is None else writer.n_written
+    earlier = [c for c in (writer.state_counts() if writer is not None else ()) if c < count]
+    row = np.asarray([problem is not None, count, earlier[-1] if earlier else -1], np.int64)
+    table = np.asarray(multihost_utils.process_allgather(row)).reshape(-1, 3)
+    refused = np.flatnonzero(table[:, 0])
+    if len(refused):
+        if problem is not None:
+            raise problem
+        raise ResumeError(f"process(es) {', '.join(map(str, refused))} cannot resume their files (see their messages)")
+    target = int(table[:, 1].min())
+    behind = [p for p, (_, n, previous) in enumerate(table) if n > target and previous != target]
+    if behind:
+        raise ResumeError(
+            "the processes' files are more than one block apart (snapshots written: "
+            + ", ".join(f"process {p}: {n}" for p, n in enumerate(table[:, 1])) + "); run again without --resume"
+        )
+    if target == 0:
+        if writer is not None:
+            print("phys: --resume: another process has nothing to continue; every process starts from the beginning",
+                  file=sys.stderr)
+        return None
+    if writer.n_written > target:
+        writer.rewind(target)
+    return writer
 
 
 def _other_ensemble(writer: Any, seeds: np.ndarray, values: dict[str, np.ndarray], local: np.ndarray, size: int) -> str | None:

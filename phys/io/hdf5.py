@@ -214,6 +214,42 @@ class TrajectoryWriter:
         with open_h5(source) as file:
             return _read_solver_state(file)
 
+    def state_counts(self) -> tuple[int, ...]:
+        """The snapshot counts (at most :attr:`n_written`) whose solver state the file still holds, ascending."""
+        source = self._path if self._complete else self.tmp_path
+        with open_h5(source) as file:
+            if SOLVER_STATE_GROUP not in file:
+                return ()
+            root = file[SOLVER_STATE_GROUP]
+            stamps = (int(root[name].attrs.get(_STAMP, -1)) for name in _STATE_SLOTS if name in root)
+            return tuple(sorted(stamp for stamp in stamps if 0 <= stamp <= self._n_written))
+
+    def rewind(self, n_written: int) -> None:
+        """Go back to ``n_written`` snapshots, one of :meth:`state_counts`; a complete file is reopened.
+
+        The processes of a distributed run, killed together, can be one block
+        apart (one wrote a block the other had computed but not written);
+        they continue from the count all of them can (the previous state is
+        the other slot). Data past ``n_written`` stays on disk until the next
+        append overwrites it, but no reader or resume counts it.
+        """
+        if n_written not in self.state_counts():
+            raise ResumeError(
+                f"{self.tmp_path}: no solver state stored at {n_written} snapshots (it holds {self.state_counts()}); "
+                "run again without --resume"
+            )
+        if self._complete:
+            with open_h5(self._path) as file:
+                if flag(file.attrs, "stopped_steady", False):
+                    raise ResumeError(f"{self._path}: stopped at a steady state and cut there; run again without --resume")
+            os.replace(self._path, self.tmp_path)
+            self._complete = False
+        with open_h5(self.tmp_path, "a") as file:
+            file.attrs["complete"] = False
+            file.attrs["n_steps_written"] = n_written
+            file.flush()
+        self._n_written = n_written
+
     def stop_steady(self, time: float) -> None:
         """End the run at the snapshots written: the state is steady from ``time`` on.
 

@@ -393,6 +393,28 @@ def test_state_written_after_the_last_counted_snapshot_is_ignored(tmp_path: Path
     assert resumed.solver_state() == {"step": 0}
 
 
+
+def test_rewind_goes_back_one_append_to_its_state_and_reopens_a_complete_file(tmp_path: Path, case: Case) -> None:
+    from phys.errors import ResumeError
+
+    data = synthetic(case, 1, {"u": 0})
+    writer = create_writer(tmp_path / "run.h5", case, {"u": 0}, 1)
+    for start, stop in ((0, 1), (1, 3), (3, 5)):  # the start and two blocks of two: T = 5
+        writer.append({"u": data["u"][:, start:stop]}, solver_state={"step": np.int64(stop)})
+    writer.finalize()
+    resumed = TrajectoryWriter.resume(tmp_path / "run.h5", case)
+    assert resumed is not None and resumed.complete and resumed.state_counts() == (3, 5)
+    with pytest.raises(ResumeError, match=r"no solver state stored at 1 snapshots \(it holds \(3, 5\)\)"):
+        resumed.rewind(1)  # two appends back: that state was overwritten
+    resumed.rewind(3)
+    assert not (tmp_path / "run.h5").exists() and not resumed.complete
+    again = TrajectoryWriter.resume(tmp_path / "run.h5", case)
+    assert again is not None and again.n_written == 3 and again.solver_state() == {"step": 3}
+    again.append({"u": data["u"][:, 3:5] + 1.0}, solver_state={"step": np.int64(5)})
+    np.testing.assert_array_equal(read(again.finalize())["u"], np.concatenate(
+        [data["u"][:, :3], data["u"][:, 3:5] + 1.0], axis=1).astype(np.float32))
+
+
 # -- read_snapshot -----------------------------------------------------------
 
 
