@@ -49,6 +49,9 @@ class PieceCondition:
     # 16 s^2 (1 - s)^2, s = (coordinate along the wall - span[0]) / (span[1] - span[0]), along axis ``along``.
     profile: str = "uniform"
     along: int = 0
+    # A moving wall's data extended into the domain: times (c - ramp[0]) / (ramp[1] - ramp[0]), c the
+    # coordinate across the wall (1 on the wall, 0 on the opposite one); None: the data as they are.
+    ramp: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class FlowBoundary:
         return tuple(c.piece for c in self.conditions if c.kind == "outflow")
 
 
+def _moving(speed: float, ramp: tuple[float, float]) -> tuple[float, float] | None:
+    # A wall at rest needs no ramp, so that walls at rest compare equal and may share a piece.
+    return ramp if speed else None
+
+
 def _part_conditions(case: Case) -> dict[str, PieceCondition]:
     """The condition on each box side and obstacle rim, keyed by boundary part (piece names left blank)."""
     x_bc, y_bc = case.bcs
@@ -74,8 +82,10 @@ def _part_conditions(case: Case) -> dict[str, PieceCondition]:
     parts: dict[str, PieceCondition] = {}
     x_span, y_span = (float(x0), float(x0 + lx)), (float(y0), float(y0 + ly))
     if x_bc.kind == "wall":
-        parts["left"] = PieceCondition("", "velocity", (0.0, float(x_bc.lower)), span=y_span, profile=x_bc.profile, along=1)
-        parts["right"] = PieceCondition("", "velocity", (0.0, float(x_bc.upper)), span=y_span, profile=x_bc.profile, along=1)
+        parts["left"] = PieceCondition("", "velocity", (0.0, float(x_bc.lower)), span=y_span, profile=x_bc.profile, along=1,
+                                       ramp=_moving(x_bc.lower, x_span[::-1]))
+        parts["right"] = PieceCondition("", "velocity", (0.0, float(x_bc.upper)), span=y_span, profile=x_bc.profile, along=1,
+                                        ramp=_moving(x_bc.upper, x_span))
     elif x_bc.kind == "inflow-outflow":
         parts["left"] = PieceCondition("", "velocity", inflow_speed=float(x_bc.lower), span=y_span)
         parts["right"] = PieceCondition("", "outflow")
@@ -83,8 +93,10 @@ def _part_conditions(case: Case) -> dict[str, PieceCondition]:
         raise CaseError("bcs[0].kind", f"a flow's x axis must be 'wall' or 'inflow-outflow', got '{x_bc.kind}'")
     if y_bc.kind != "wall":
         raise CaseError("bcs[1].kind", f"a flow's y axis must be 'wall', got '{y_bc.kind}'")
-    parts["bottom"] = PieceCondition("", "velocity", (float(y_bc.lower), 0.0), span=x_span, profile=y_bc.profile)
-    parts["top"] = PieceCondition("", "velocity", (float(y_bc.upper), 0.0), span=x_span, profile=y_bc.profile)
+    parts["bottom"] = PieceCondition("", "velocity", (float(y_bc.lower), 0.0), span=x_span, profile=y_bc.profile,
+                                     ramp=_moving(y_bc.lower, y_span[::-1]))
+    parts["top"] = PieceCondition("", "velocity", (float(y_bc.upper), 0.0), span=x_span, profile=y_bc.profile,
+                                  ramp=_moving(y_bc.upper, y_span))
     for k in range(len(case.geometry.obstacles) if case.geometry is not None else 0):
         parts[f"obstacle{k}"] = PieceCondition("", "velocity")
     return parts

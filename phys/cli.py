@@ -571,7 +571,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     limit, source = _max_memory(args)
     check_memory(case, limit, output_dtype=case.dtype, source=source)  # the reference solve is held in memory
     try:
-        metrics = trainer.run(case, config, out, resume=args.resume)
+        init_from = None
+        if args.init_from is not None:
+            init_from = Path(args.init_from)
+            if not (init_from / "model.eqx").is_file():
+                raise UsageError(f"--init-from {init_from}: no model.eqx there (the --out DIR of an earlier phys train)")
+        metrics = trainer.run(case, config, out, resume=args.resume, **({"init_from": init_from} if init_from else {}))
     except KeyboardInterrupt:
         print(f"phys: interrupted; the last checkpoint is in {out}, run again with --resume to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -780,6 +785,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--method", default="pinn", choices=methods,
                        help=f"one of {', '.join(methods)} (causal: patented, research use only; see above)")
     train.add_argument("--steps", type=int, help="Adam steps (default: the preset's)")
+    train.add_argument("--init-from", metavar="DIR",
+                       help="start from the weights of an earlier run's DIR/model.eqx, same network settings (a Reynolds "
+                            "number ramp: train at re=100, then --set re=400 --init-from that run)")
     train.add_argument("--constraints", choices=("soft", "hard"),
                        help="a wall-bounded flow's boundary conditions as loss terms (soft, the default) or built into "
                             "the network's output from the geometry's distance functions (hard)")

@@ -75,7 +75,7 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
     return config
 
 
-def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> dict[str, Any]:
+def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False, init_from: Path | None = None) -> dict[str, Any]:
     """Train, then write ``out/{model.eqx, prediction.h5, metrics.json, training.png}``; returns the metrics."""
     import jax
 
@@ -91,10 +91,18 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False) -> 
     from pinns.train import train
     from solvers.solve import solve
 
+    initial = None
+    if init_from is not None:
+        from pinns.train import load_model
+
+        try:  # before the solve and before anything is written
+            initial = load_model(case, config, init_from / "model.eqx")
+        except CheckpointError as error:
+            raise CaseError("init_from", str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
     reference = solve(case)
     try:
-        result = train(case, config, reference=reference, checkpoint_dir=out, resume=resume)
+        result = train(case, config, reference=reference, checkpoint_dir=out, resume=resume, initial=initial)
     except CheckpointError as error:
         raise CaseError("resume", str(error)) from None
     eqx.tree_serialise_leaves(out / "model.eqx", result.model)

@@ -48,6 +48,7 @@ __all__ = ["FlowField", "FlowBatch", "BoundaryOffset", "BoundaryScale", "PinnedP
 
 
 def _piece_velocity(condition: PieceCondition, x: Float[Array, "2"]) -> Float[Array, "2"]:
+    """The piece's velocity at ``x`` on it; off it, the data's extension (:func:`_extension`) without the ramp."""
     if condition.inflow_speed:
         low, high = condition.span
         s = (x[1] - low) / (high - low)
@@ -58,6 +59,25 @@ def _piece_velocity(condition: PieceCondition, x: Float[Array, "2"]) -> Float[Ar
         s = (x[condition.along] - low) / (high - low)
         velocity = velocity * 16.0 * s**2 * (1.0 - s) ** 2
     return velocity
+
+
+def _extension(condition: PieceCondition, x: Float[Array, "2"]) -> Float[Array, "2"]:
+    """The piece's data as a smooth function over the whole domain: the inflow parabola at every ``x``; a
+    moving wall's velocity fading linearly to zero at the opposite wall; a wall at rest, zero."""
+    velocity = _piece_velocity(condition, x)
+    if condition.ramp is None or condition.inflow_speed:
+        return velocity
+    low, high = condition.ramp
+    return velocity * (x[1 - condition.along] - low) / (high - low)
+
+
+def _base(conditions: tuple[PieceCondition, ...]) -> PieceCondition | None:
+    """The piece whose extension serves as the base flow: the inflow, else the fastest moving wall, else none."""
+    for condition in conditions:
+        if condition.inflow_speed:
+            return condition
+    moving = [c for c in conditions if c.kind == "velocity" and any(c.velocity)]
+    return max(moving, key=lambda c: max(abs(v) for v in c.velocity)) if moving else None
 
 
 class FlowBatch(NamedTuple):
@@ -73,6 +93,8 @@ class FlowField(eqx.Module):
     geometry: GeometryField
     conditions: tuple[PieceCondition, ...] = eqx.field(static=True)
     reference_point: tuple[float, float] = eqx.field(static=True)  # where a flow without outflow pins p = 0
+    # Per velocity piece: whether the base flow misses its data there (so the transfinite term corrects it).
+    corrected: tuple[bool, ...] = eqx.field(static=True)
 
     @property
     def velocity_pieces(self) -> tuple[str, ...]:
@@ -82,10 +104,23 @@ class FlowField(eqx.Module):
     def outflow_pieces(self) -> tuple[str, ...]:
         return tuple(c.piece for c in self.conditions if c.kind == "outflow")
 
+    def base_velocity(self, x: Float[Array, "2"]) -> Float[Array, "2"]:
+        """``B``: the base flow (the inflow parabola, or a moving wall's data fading across the box, or zero)."""
+        base = _base(self.conditions)
+        return jnp.zeros((2,), x.dtype) if base is None else _extension(base, x)
+
     def boundary_velocity(self, x: Float[Array, "2"]) -> Float[Array, "2"]:
-        """``g(x)``: the transfinite interpolation of the velocity pieces' data."""
-        data = {c.piece: (lambda y, c=c: _piece_velocity(c, y)) for c in self.conditions if c.kind == "velocity"}
-        return self.geometry.transfinite(x, data)
+        """``g = B + sum_i w_i (E_i - B)``: the base flow, corrected by the transfinite interpolation on the
+        pieces whose data it does not meet (``self.corrected``); equal to every piece's data on it."""
+        base = self.base_velocity(x)
+        data = {c.piece: (lambda y, c=c: _extension(c, y) - self.base_velocity(y)) for c in self.conditions
+                if c.kind == "velocity"}  # fmt: skip
+        if not any(self.corrected):
+            return base
+        # Pieces the base already meets carry a zero correction: no jump where they meet the others.
+        data = {name: (fn if corrected else (lambda y: jnp.zeros((2,), y.dtype)))
+                for (name, fn), corrected in zip(data.items(), self.corrected)}  # fmt: skip
+        return base + self.geometry.transfinite(x, data)
 
     def velocity_distance(self, x: Float[Array, "2"]) -> Float[Array, ""]:
         return self.geometry.distance(x, self.velocity_pieces)
@@ -126,7 +161,14 @@ def make_flow(case: Case, dtype: str) -> FlowField:
     """The :class:`FlowField` of a 2D flow case (see :func:`phys.boundary.flow_boundary`)."""
     boundary: FlowBoundary = flow_boundary(case)
     (x0, y0), (x1, y1) = boundary.geometry.bounds()
-    return FlowField(boundary.geometry.build(dtype), boundary.conditions, (0.5 * (x0 + x1), 0.5 * (y0 + y1)))
+    geometry = boundary.geometry.build(dtype)
+    flow = FlowField(geometry, boundary.conditions, (0.5 * (x0 + x1), 0.5 * (y0 + y1)), ())
+    corrected = []
+    for i, condition in enumerate(c for c in boundary.conditions if c.kind == "velocity"):
+        points, _ = geometry.sample(condition.piece, jax.random.key(i), 256)
+        gap = jax.vmap(lambda y, c=condition: _piece_velocity(c, y) - flow.base_velocity(y))(points)
+        corrected.append(bool(jnp.max(jnp.abs(gap)) > 1e-6 * max(1.0, float(jnp.max(jnp.abs(points))))))
+    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected))
 
 
 class BoundaryOffset(AbstractPointField):

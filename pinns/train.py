@@ -42,7 +42,7 @@ from pinns.metrics import evaluate, predict, reference_values, relative_l2, trai
 from pinns.nets import AbstractNetwork
 from pinns.problem import Problem, make_problem
 
-__all__ = ["CheckpointError", "Setup", "TrainResult", "setup", "train", "predict", "relative_l2"]
+__all__ = ["CheckpointError", "Setup", "TrainResult", "setup", "train", "predict", "relative_l2", "load_model"]
 
 
 @dataclass
@@ -100,6 +100,7 @@ def train(
     resume: bool = False,
     stop_at: int | None = None,
     progress: bool | None = None,
+    initial: AbstractNetwork | None = None,
 ) -> TrainResult:
     """Train on ``case``; report the relative L2 error against ``reference`` (default: :func:`solvers.solve` of the case).
 
@@ -111,6 +112,8 @@ def train(
     the current one) is saved every ``checkpoint_every`` steps and at the end;
     ``resume`` continues from it. ``stop_at`` ends the run after that many
     steps in all (to test resuming). ``progress``: a tqdm bar (``None``: only on a terminal).
+    ``initial``: a model trained before (on a neighbouring case: a lower Reynolds number, say) whose
+    weights start the first window (:meth:`pinns.nets.AbstractNetwork.warm_start`); the rest is fresh.
     """
     from tqdm import tqdm
 
@@ -139,7 +142,7 @@ def train(
         return whole.window(edges[window], edges[window + 1], start_values)
 
     def fresh(window: int, problem: Problem, finished: list[AbstractNetwork]) -> TrainState:
-        previous = finished[-1] if finished and config.marching.warm_start else None
+        previous = finished[-1] if finished and config.marching.warm_start else (initial if window == 0 else None)
         return pieces.state(problem, window, previous)
 
     def skeleton(info: dict[str, Any]) -> tuple[tuple[AbstractNetwork, ...], TrainState]:
@@ -200,6 +203,24 @@ def train(
         prediction=prediction,
         times=times,
     )
+
+
+def load_model(case: Case, config: TrainConfig, path: Path) -> AbstractNetwork:
+    """The model a run saved at ``path`` (its ``model.eqx``), read into the skeleton of ``config`` on ``case``.
+
+    Raises :class:`CheckpointError` naming the file when it does not fit (another network, method or case kind).
+    """
+    import equinox as eqx
+
+    pieces = setup(case, config)
+    whole = pieces.problem
+    edges = whole.window_edges(config.marching.windows)
+    like = pieces.model(whole.window(edges[0], edges[1], whole.ic_values))
+    try:
+        return eqx.tree_deserialise_leaves(path, like)
+    except Exception as error:  # equinox raises RuntimeError/ValueError/TypeError on a shape or structure mismatch
+        raise CheckpointError(f"{path} does not fit this run's model ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
+                              "the network settings, method and constraints must be those it was trained with") from None
 
 
 def _continuable(directory: Path, identity: dict[str, Any], config: TrainConfig) -> dict[str, Any]:

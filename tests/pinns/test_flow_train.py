@@ -31,6 +31,19 @@ def test_channel_trains_to_poiseuille_with_hard_walls_and_writes_the_solver_fiel
     slope = np.polyfit(x, pressure.mean(axis=1), 1)[0]
     assert abs(slope + 1.2) < 0.15, slope
 
+    # --init-from: a run that starts from these weights and (almost) does not move them scores the same.
+    again = tmp_path / "again"
+    frozen = ["--set", "lbfgs_steps=0", "--set", "learning_rate=1e-12"]
+    assert main(["train", "channel", "--constraints", "hard", "--steps", "1", *SMALL, *frozen, "--init-from", str(out), "--out", str(again)]) == 0
+    assert abs(json.loads((again / "metrics.json").read_text())["rel_l2"] - metrics["rel_l2"]) < 1e-4 * metrics["rel_l2"] + 1e-7
+    # Another network does not fit: one line, before anything is solved or written.
+    capsys.readouterr()
+    other = tmp_path / "other"
+    assert main(["train", "channel", "--constraints", "hard", "--steps", "1", *SMALL, "--set", "width=16", "--init-from", str(out), "--out", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "init_from" in err[0] and "model.eqx" in err[0]
+    assert not other.exists()
+
 
 def test_hard_constraints_on_a_periodic_case_is_one_line(tmp_path, capsys):
     assert main(["train", "convection", "--constraints", "hard", "--out", str(tmp_path / "x")]) == 2
