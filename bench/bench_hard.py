@@ -44,15 +44,26 @@ from solvers.solve import solve
 SECTION = "hard-constraints"
 RESULTS = Path(__file__).resolve().parent / "results" / "hard.json"
 FEATFLOW = {"drag_coefficient": 5.57953523384, "pressure_difference": 0.11752016697}
-# The budget per run: steps of Adam (the same for both modes), chosen on seed 100.
-STEPS = {"lid-driven-cavity": 3000, "channel": 2000, "cylinder": 3000}
+# The runs, in order: "name" or "name@re" (the Reynolds number ramp: warm-started from the run before
+# it of the same mode and seed, at the next Re). The budget is the cpu preset's (pinns/config.py).
+CASES = ("lid-driven-cavity-smooth", "lid-driven-cavity-smooth@400", "lid-driven-cavity", "channel", "cylinder",
+         "lid-driven-cavity-start")  # fmt: skip
 
 
-def config(case_name: str, mode: str, seed: int, steps: int):
-    return preset("cpu", case_name, "pinn").replace(
-        width=64, depth=4, n_residual=2048, n_boundary=256, steps=steps, decay_steps=1000,
-        learning_rate=1e-3, eval_every=max(steps // 4, 1), seed=seed, constraints=mode,
-    )  # fmt: skip
+def build(name: str):
+    """The case of a run name (``name@re``: at that Reynolds number, its grid built for it)."""
+    from cases.walls import lid_driven_cavity_smooth
+
+    if "@" in name:
+        base, re = name.split("@")
+        assert base == "lid-driven-cavity-smooth"
+        return lid_driven_cavity_smooth(float(re))
+    return get(name)
+
+
+def config(case_name: str, mode: str, seed: int, steps: int | None):
+    config = preset("cpu", case_name.split("@")[0], "pinn").replace(seed=seed, constraints=mode)
+    return config if steps is None else config.replace(steps=steps)
 
 
 def cylinder_forces(model, case) -> tuple[float, float]:
@@ -92,19 +103,19 @@ def channel_exact(model, case) -> float:
     return float(np.linalg.norm(u - exact) / np.linalg.norm(exact))
 
 
-def run_one(case_name: str, mode: str, seed: int, steps: int, reference) -> dict:
-    case = get(case_name)
+def run_one(case_name: str, mode: str, seed: int, steps: int | None, reference, initial=None) -> tuple[dict, object]:
+    case = build(case_name)
     start = time.perf_counter()
-    result = train(case, config(case_name, mode, seed, steps), reference=reference, progress=False)
+    result = train(case, config(case_name, mode, seed, steps), reference=reference, progress=False, initial=initial)
     record = {"case": case_name, "mode": mode, "seed": seed, "steps": result.steps, "wall_s": time.perf_counter() - start,
-              "rel_l2": result.rel_l2}  # fmt: skip
+              "rel_l2": result.rel_l2, "ramped": initial is not None}  # fmt: skip
     if case_name == "lid-driven-cavity":
         record["ghia_u"], record["ghia_v"] = cavity_ghia(result.model, case)
     elif case_name == "channel":
         record["exact_rel_l2"] = channel_exact(result.model, case)
     elif case_name == "cylinder":
         record["drag_coefficient"], record["pressure_difference"] = cylinder_forces(result.model, case)
-    return record
+    return record, result.model
 
 
 def load() -> list[dict]:
@@ -132,15 +143,18 @@ def section(records: list[dict], solver: dict) -> str:
         f"python {platform.python_version()}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, float32. "
         "Produced by `bench/bench_hard.py`. No data: the velocity-pressure residuals and the boundary conditions only "
         "(soft: as loss terms on points of each piece; hard: built into the output from the geometry's distance "
-        "functions, `pinns/flow.py`). The same MLP 4 x 64 tanh, 2048 residual and 256 boundary points per piece per "
-        "step, Adam 1e-3 decaying 0.9 every 1000 steps, no L-BFGS, for both modes. Errors: relative L2 of the "
-        "velocity against our projection solver's steady state of the same case on its grid. Seeds 0-2: median "
-        "[min, max]; settings chosen on seed 100.",
+        "functions, `pinns/flow.py`). Both modes on the same budget, the cpu preset of `pinns/config.py`: MLP 4 x 64 "
+        "tanh, 2048 residual and 256 boundary points per piece per Adam step, 2000 Adam steps (1e-3, x0.9 every 1000) "
+        "then 2000 L-BFGS steps on 4096 fixed points. Errors: relative L2 of the velocity against our projection "
+        "solver's solution of the same case on its grid (its steady state; for `lid-driven-cavity-start` every saved "
+        "time in [0, 1]). `@400`: Re = 400, started from the Re = 100 run's weights (`phys train --init-from`), the "
+        "same budget again. Seeds 0-2: median [min, max]; settings chosen on seed 100. Wall: the training, the "
+        "compiles included (the reference solve not).",
         "",
         "| case | mode | steps | wall (s) | rel. L2 vs solver | other |",
         "|---|---|---|---|---|---|",
     ]
-    for case_name in STEPS:
+    for case_name in CASES:
         for mode in ("hard", "soft"):
             rows = [r for r in records if r["case"] == case_name and r["mode"] == mode and r["seed"] in (0, 1, 2)]
             if not rows:
@@ -173,21 +187,30 @@ def section(records: list[dict], solver: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(STEPS))
+    parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--modes", default="hard,soft")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--steps", type=int, default=None, help="override the per-case budget")
+    parser.add_argument("--steps", type=int, default=None, help="Adam steps instead of the preset's (a smoke test)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     records = load()
     solver: dict = {}
+    models: dict = {}
     for case_name in args.cases.split(","):
-        reference = solve(get(case_name))
+        reference = solve(build(case_name))
         if case_name == "cylinder":
             solver = {name: float(reference.scalars[name][0, -1]) for name in FEATFLOW}
         for mode in args.modes.split(","):
             for seed in (int(s) for s in args.seeds.split(",")):
-                record = run_one(case_name, mode, seed, args.steps or STEPS[case_name], reference)
+                initial = None
+                if "@" in case_name:
+                    # The ramp: the previous case in CASES, same mode and seed, must have run in this call.
+                    before = CASES[CASES.index(case_name) - 1]
+                    initial = models.get((before, mode, seed))
+                    if initial is None:
+                        raise SystemExit(f"{case_name} continues {before}: run them in one call (--cases {before},{case_name})")
+                record, model = run_one(case_name, mode, seed, args.steps, reference, initial)
+                models[(case_name, mode, seed)] = model
                 print(json.dumps(record), flush=True)
                 records = [r for r in records if (r["case"], r["mode"], r["seed"]) != (case_name, mode, seed)] + [record]
                 save(records)

@@ -8,9 +8,17 @@ for a soft boundary term or the factors of an exact transform:
 
 - **hard** (:func:`hard_boundary`): ``(u, v) = g(x) + phi(x) N(x)`` with
   ``phi`` the R-equivalence of the normalised distances to every velocity
-  piece and ``g`` the transfinite interpolation of the pieces' velocities
-  (Sukumar & Srivastava 2022, CMAME 389:114333), so the velocity holds on
-  every wall, lid, inflow and obstacle for any network. The pressure is
+  piece (Sukumar & Srivastava 2022, CMAME 389:114333), so the velocity holds
+  on every wall, lid, inflow and obstacle for any network. ``g`` is a base
+  flow ``B`` (the inflow parabola at every ``x``; else the moving wall's data
+  fading linearly to zero at the opposite wall) plus the transfinite
+  interpolation of ``E_i - B`` over the pieces, ``E_i`` each piece's data
+  extended into the domain, and zero for the pieces ``B`` already meets.
+  Interpolating the pieces' data directly made ``g`` curve like ``1/r`` at
+  every corner where two pieces meet, even where their data agree (the
+  channel's inlet and walls): on the channel with hard constraints that left
+  a residual loss of 0.13 and a rel. L2 error of 0.19 after the preset's
+  budget, against 2.3e-3 with soft constraints (seed 100). The pressure is
   ``p = phi_out(x) N_p`` with ``phi_out`` the distance to the outflow, so
   ``p = 0`` there exactly (the gauge); a flow without an outflow (the cavity)
   fixes the gauge by ``p(x) - p(x_ref)`` at the domain's centre
@@ -95,6 +103,20 @@ class FlowField(eqx.Module):
     reference_point: tuple[float, float] = eqx.field(static=True)  # where a flow without outflow pins p = 0
     # Per velocity piece: whether the base flow misses its data there (so the transfinite term corrects it).
     corrected: tuple[bool, ...] = eqx.field(static=True)
+    # Each obstacle's bounding circle (centre x, centre y, radius), for drawing points near it.
+    rings: tuple[tuple[float, float, float], ...] = eqx.field(static=True, default=())
+
+    def near(self, key: PRNGKeyArray, points: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
+        """``points`` moved, in space, to uniform positions in the rings from 1 to 3 radii around the obstacles (in turn)."""
+        n = points.shape[0]
+        k_r, k_a = jax.random.split(key)
+        which = jnp.arange(n) % len(self.rings)
+        rings = jnp.asarray(self.rings, points.dtype)[which]
+        radius = rings[:, 2] * jnp.sqrt(1.0 + 8.0 * jax.random.uniform(k_r, (n,), points.dtype))  # uniform in area
+        angle = 2 * jnp.pi * jax.random.uniform(k_a, (n,), points.dtype)
+        x = rings[:, 0] + radius * jnp.cos(angle)
+        y = rings[:, 1] + radius * jnp.sin(angle)
+        return points.at[:, 1].set(x).at[:, 2].set(y)
 
     @property
     def velocity_pieces(self) -> tuple[str, ...]:
@@ -168,7 +190,23 @@ def make_flow(case: Case, dtype: str) -> FlowField:
         points, _ = geometry.sample(condition.piece, jax.random.key(i), 256)
         gap = jax.vmap(lambda y, c=condition: _piece_velocity(c, y) - flow.base_velocity(y))(points)
         corrected.append(bool(jnp.max(jnp.abs(gap)) > 1e-6 * max(1.0, float(jnp.max(jnp.abs(points))))))
-    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected))
+    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected), _rings(boundary.geometry))
+
+
+def _rings(geometry) -> tuple[tuple[float, float, float], ...]:
+    from phys.geometry import Disc
+
+    rings = []
+    for obstacle in geometry.obstacles:
+        if isinstance(obstacle, Disc):
+            rings.append((*obstacle.center, obstacle.radius))
+        else:
+            from phys.geometry import _outline
+
+            outline = _outline(obstacle)
+            cx, cy = (sum(v[i] for v in outline) / len(outline) for i in (0, 1))
+            rings.append((cx, cy, max(((v[0] - cx) ** 2 + (v[1] - cy) ** 2) ** 0.5 for v in outline)))
+    return tuple(rings)
 
 
 class BoundaryOffset(AbstractPointField):
