@@ -105,15 +105,9 @@ class Sampling:
     # Data term: observations from an HDF5 file in physax's schema (e.g. a `phys run` output).
     data_file: str = ""
     n_data: int = 256
-    # A flow with obstacles: this fraction of the residual points drawn in the ring out to 3 radii around
-    # each obstacle (its wake and boundary layer), the rest uniform in the box.
-    near_obstacles: float = 0.0
 
     def __post_init__(self) -> None:
         _positive_int(self, "n_residual", "n_initial", "n_boundary", "n_chunks", "n_data")
-        _number(self, "near_obstacles")
-        if self.near_obstacles > 1:
-            raise CaseError("near_obstacles", f"must be a fraction in [0, 1], got {self.near_obstacles!r}")
         _positive_int(self, "n_residual_lbfgs", minimum=0)
         if not isinstance(self.data_file, str):
             raise CaseError("data_file", f"must be a path, got {self.data_file!r}")

@@ -103,20 +103,6 @@ class FlowField(eqx.Module):
     reference_point: tuple[float, float] = eqx.field(static=True)  # where a flow without outflow pins p = 0
     # Per velocity piece: whether the base flow misses its data there (so the transfinite term corrects it).
     corrected: tuple[bool, ...] = eqx.field(static=True)
-    # Each obstacle's bounding circle (centre x, centre y, radius), for drawing points near it.
-    rings: tuple[tuple[float, float, float], ...] = eqx.field(static=True, default=())
-
-    def near(self, key: PRNGKeyArray, points: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
-        """``points`` moved, in space, to uniform positions in the rings from 1 to 3 radii around the obstacles (in turn)."""
-        n = points.shape[0]
-        k_r, k_a = jax.random.split(key)
-        which = jnp.arange(n) % len(self.rings)
-        rings = jnp.asarray(self.rings, points.dtype)[which]
-        radius = rings[:, 2] * jnp.sqrt(1.0 + 8.0 * jax.random.uniform(k_r, (n,), points.dtype))  # uniform in area
-        angle = 2 * jnp.pi * jax.random.uniform(k_a, (n,), points.dtype)
-        x = rings[:, 0] + radius * jnp.cos(angle)
-        y = rings[:, 1] + radius * jnp.sin(angle)
-        return points.at[:, 1].set(x).at[:, 2].set(y)
 
     @property
     def velocity_pieces(self) -> tuple[str, ...]:
@@ -190,23 +176,7 @@ def make_flow(case: Case, dtype: str) -> FlowField:
         points, _ = geometry.sample(condition.piece, jax.random.key(i), 256)
         gap = jax.vmap(lambda y, c=condition: _piece_velocity(c, y) - flow.base_velocity(y))(points)
         corrected.append(bool(jnp.max(jnp.abs(gap)) > 1e-6 * max(1.0, float(jnp.max(jnp.abs(points))))))
-    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected), _rings(boundary.geometry))
-
-
-def _rings(geometry) -> tuple[tuple[float, float, float], ...]:
-    from phys.geometry import Disc
-
-    rings = []
-    for obstacle in geometry.obstacles:
-        if isinstance(obstacle, Disc):
-            rings.append((*obstacle.center, obstacle.radius))
-        else:
-            from phys.geometry import _outline
-
-            outline = _outline(obstacle)
-            cx, cy = (sum(v[i] for v in outline) / len(outline) for i in (0, 1))
-            rings.append((cx, cy, max(((v[0] - cx) ** 2 + (v[1] - cy) ** 2) ** 0.5 for v in outline)))
-    return tuple(rings)
+    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected))
 
 
 class BoundaryOffset(AbstractPointField):

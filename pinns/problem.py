@@ -138,12 +138,6 @@ class Problem(eqx.Module):
             rows = jax.random.randint(jax.random.fold_in(key_ic, 1), (sampling.n_data,), 0, self.data_points.shape[0])
             data, data_values = self.data_points[rows], self.data_values[rows]
         inside = flow = None
-        if self.flow is not None and self.flow.rings and sampling.near_obstacles:
-            # The last points of each chunk go near the obstacles (same times), a fixed count: one shape.
-            k = int(round(sampling.near_obstacles * m))
-            if k:
-                moved = self.flow.near(jax.random.fold_in(key_x, 1), residual[:, m - k :].reshape(-1, residual.shape[-1]))
-                residual = residual.at[:, m - k :].set(moved.reshape(residual.shape[0], k, -1))
         if self.flow is not None:
             inside = self.flow.inside(residual.reshape(-1, residual.shape[-1])).reshape(residual.shape[:2])
             flow = self.flow.sample(key_bc, sampling.n_boundary, self.span)
