@@ -122,9 +122,17 @@ def load() -> list[dict]:
     return json.loads(RESULTS.read_text()) if RESULTS.exists() else []
 
 
-def save(records: list[dict]) -> None:
+def update(record: dict) -> list[dict]:
+    """Put ``record`` in the results file in place of the same run's old one; parts may run in parallel."""
+    import fcntl
+
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(records, indent=1))
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        key = (record["case"], record["mode"], record["seed"])
+        records = [r for r in load() if (r["case"], r["mode"], r["seed"]) != key] + [record]
+        RESULTS.write_text(json.dumps(records, indent=1))
+    return records
 
 
 def _summary(values: list[float]) -> str:
@@ -192,11 +200,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=None, help="Adam steps instead of the preset's (a smoke test)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--section-only", action="store_true", help="write the section from the results held, run nothing")
     args = parser.parse_args()
+    if args.section_only:
+        args.cases = ""
     records = load()
     solver: dict = {}
     models: dict = {}
-    for case_name in args.cases.split(","):
+    for case_name in filter(None, args.cases.split(",")):
         reference = solve(build(case_name))
         if case_name == "cylinder":
             solver = {name: float(reference.scalars[name][0, -1]) for name in FEATFLOW}
@@ -212,13 +223,12 @@ def main() -> None:
                 record, model = run_one(case_name, mode, seed, args.steps, reference, initial)
                 models[(case_name, mode, seed)] = model
                 print(json.dumps(record), flush=True)
-                records = [r for r in records if (r["case"], r["mode"], r["seed"]) != (case_name, mode, seed)] + [record]
-                save(records)
+                records = update(record)
     if solver:
         (RESULTS.parent / "hard_solver.json").write_text(json.dumps(solver))
     elif (RESULTS.parent / "hard_solver.json").exists():
         solver = json.loads((RESULTS.parent / "hard_solver.json").read_text())
-    text = section(records, solver)
+    text = section(load(), solver)
     print(text)
     if not args.no_write:
         write_section(SECTION, text)
