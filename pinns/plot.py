@@ -54,17 +54,26 @@ def plot_training(
     causal.set_title("causal weights w_i")
 
     t = np.asarray(fields.time)
-    x = np.asarray(next(iter(fields.coords.values())))
-    # 1D fields as space-time images; higher dimensions: the last saved time, first axis cut.
+    coords = [np.asarray(c) for c in fields.coords.values()]
     predicted, expected = prediction[..., 0], reference[..., 0]
-    while predicted.ndim > 2:
-        predicted, expected = predicted[..., predicted.shape[-1] // 2], expected[..., expected.shape[-1] // 2]
+    if predicted.ndim >= 3:
+        # 2D and up: the last saved time as an image over the first two axes (further axes cut in the middle).
+        predicted, expected = predicted[-1], expected[-1]
+        while predicted.ndim > 2:
+            predicted, expected = predicted[..., predicted.shape[-1] // 2], expected[..., expected.shape[-1] // 2]
+        extent = (float(coords[0][0]), float(coords[0][-1]), float(coords[1][0]), float(coords[1][-1]))
+        labels, when = ("x", "y"), f" at t = {float(t[-1]):g}"
+    else:
+        # 1D: a space-time image.
+        extent = (float(t[0]), float(t[-1]), float(coords[0][0]), float(coords[0][-1]))
+        labels, when = ("t", "x"), ""
+        if len(t) == 1:  # one time (a steady problem): no time extent to draw over
+            extent = (extent[0] - 0.5, extent[0] + 0.5, *extent[2:])
     limits = dict(vmin=float(expected.min()), vmax=float(expected.max()), aspect="auto", origin="lower", cmap="RdBu_r")
-    extent = (float(t[0]), float(t[-1]), float(x[0]), float(x[-1]))
-    for ax, values, title in ((axes[1, 0], predicted, f"PINN {name}"), (axes[1, 1], expected, f"solver {name}")):
+    for ax, values, title in ((axes[1, 0], predicted, f"PINN {name}{when}"), (axes[1, 1], expected, f"solver {name}{when}")):
         image = ax.imshow(values.T, extent=extent, **limits)
-        ax.set_xlabel("t")
-        ax.set_ylabel("x")
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
         ax.set_title(title)
         figure.colorbar(image, ax=ax)
     figure.savefig(path, dpi=100)
