@@ -33,7 +33,7 @@ from typing import Literal
 from phys.case import Case, CaseError
 from phys.geometry import BOX_SIDES, Box, Geometry, Piece
 
-__all__ = ["PieceCondition", "FlowBoundary", "flow_boundary"]
+__all__ = ["PieceCondition", "FlowBoundary", "flow_boundary", "pieces_of"]
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,13 @@ class FlowBoundary:
     geometry: Geometry
     conditions: tuple[PieceCondition, ...]
 
-    @property
-    def velocity_pieces(self) -> tuple[str, ...]:
-        return tuple(c.piece for c in self.conditions if c.kind == "velocity")
+    def pieces(self, kind: Literal["velocity", "outflow"]) -> tuple[str, ...]:
+        return pieces_of(self.conditions, kind)
 
-    @property
-    def outflow_pieces(self) -> tuple[str, ...]:
-        return tuple(c.piece for c in self.conditions if c.kind == "outflow")
+
+def pieces_of(conditions: tuple[PieceCondition, ...], kind: Literal["velocity", "outflow"]) -> tuple[str, ...]:
+    """The names of the pieces whose condition is of ``kind``, in order."""
+    return tuple(c.piece for c in conditions if c.kind == kind)
 
 
 def _moving(speed: float, ramp: tuple[float, float]) -> tuple[float, float] | None:

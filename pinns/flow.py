@@ -46,7 +46,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from phys._distance import GeometryField
-from phys.boundary import FlowBoundary, PieceCondition, flow_boundary
+from phys.boundary import FlowBoundary, PieceCondition, flow_boundary, pieces_of
 from phys.case import Case
 from pinns.constraints import AbstractPointField, Affine
 from pinns.losses import mean_square
@@ -106,11 +106,11 @@ class FlowField(eqx.Module):
 
     @property
     def velocity_pieces(self) -> tuple[str, ...]:
-        return tuple(c.piece for c in self.conditions if c.kind == "velocity")
+        return pieces_of(self.conditions, "velocity")
 
     @property
     def outflow_pieces(self) -> tuple[str, ...]:
-        return tuple(c.piece for c in self.conditions if c.kind == "outflow")
+        return pieces_of(self.conditions, "outflow")
 
     def base_velocity(self, x: Float[Array, "2"]) -> Float[Array, "2"]:
         """``B``: the base flow (the inflow parabola, or a moving wall's data fading across the box, or zero)."""
