@@ -88,6 +88,11 @@ def _base(conditions: tuple[PieceCondition, ...]) -> PieceCondition | None:
     return max(moving, key=lambda c: max(abs(v) for v in c.velocity)) if moving else None
 
 
+def _base_velocity(conditions: tuple[PieceCondition, ...], x: Float[Array, "2"]) -> Float[Array, "2"]:
+    base = _base(conditions)
+    return jnp.zeros((2,), x.dtype) if base is None else _extension(base, x)
+
+
 class FlowBatch(NamedTuple):
     """Points on each piece (``(t, x, y)``, one array per piece of :attr:`FlowField.conditions`) and their outward normals."""
 
@@ -114,20 +119,23 @@ class FlowField(eqx.Module):
 
     def base_velocity(self, x: Float[Array, "2"]) -> Float[Array, "2"]:
         """``B``: the base flow (the inflow parabola, or a moving wall's data fading across the box, or zero)."""
-        base = _base(self.conditions)
-        return jnp.zeros((2,), x.dtype) if base is None else _extension(base, x)
+        return _base_velocity(self.conditions, x)
 
     def boundary_velocity(self, x: Float[Array, "2"]) -> Float[Array, "2"]:
         """``g = B + sum_i w_i (E_i - B)``: the base flow, corrected by the transfinite interpolation on the
         pieces whose data it does not meet (``self.corrected``); equal to every piece's data on it."""
         base = self.base_velocity(x)
-        data = {c.piece: (lambda y, c=c: _extension(c, y) - self.base_velocity(y)) for c in self.conditions
-                if c.kind == "velocity"}  # fmt: skip
         if not any(self.corrected):
             return base
-        # Pieces the base already meets carry a zero correction: no jump where they meet the others.
-        data = {name: (fn if corrected else (lambda y: jnp.zeros((2,), y.dtype)))
-                for (name, fn), corrected in zip(data.items(), self.corrected)}  # fmt: skip
+
+        def correction(condition: PieceCondition, corrected: bool):
+            # Pieces the base already meets carry a zero correction: no jump where they meet the others.
+            if not corrected:
+                return lambda y: jnp.zeros((2,), y.dtype)
+            return lambda y: _extension(condition, y) - self.base_velocity(y)
+
+        velocity = [c for c in self.conditions if c.kind == "velocity"]
+        data = {c.piece: correction(c, corrected) for c, corrected in zip(velocity, self.corrected)}
         return base + self.geometry.transfinite(x, data)
 
     def velocity_distance(self, x: Float[Array, "2"]) -> Float[Array, ""]:
@@ -170,13 +178,12 @@ def make_flow(case: Case, dtype: str) -> FlowField:
     boundary: FlowBoundary = flow_boundary(case)
     (x0, y0), (x1, y1) = boundary.geometry.bounds()
     geometry = boundary.geometry.build(dtype)
-    flow = FlowField(geometry, boundary.conditions, (0.5 * (x0 + x1), 0.5 * (y0 + y1)), ())
     corrected = []
     for i, condition in enumerate(c for c in boundary.conditions if c.kind == "velocity"):
         points, _ = geometry.sample(condition.piece, jax.random.key(i), 256)
-        gap = jax.vmap(lambda y, c=condition: _piece_velocity(c, y) - flow.base_velocity(y))(points)
+        gap = jax.vmap(lambda y, c=condition: _piece_velocity(c, y) - _base_velocity(boundary.conditions, y))(points)
         corrected.append(bool(jnp.max(jnp.abs(gap)) > 1e-6 * max(1.0, float(jnp.max(jnp.abs(points))))))
-    return FlowField(geometry, boundary.conditions, flow.reference_point, tuple(corrected))
+    return FlowField(geometry, boundary.conditions, (0.5 * (x0 + x1), 0.5 * (y0 + y1)), tuple(corrected))
 
 
 class BoundaryOffset(AbstractPointField):

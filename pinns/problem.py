@@ -170,7 +170,7 @@ def make_problem(case: Case, data: tuple[np.ndarray, np.ndarray] | None = None) 
     space = jnp.stack([m.reshape(-1) for m in mesh], axis=1)
     t0 = jnp.full((space.shape[0], 1), case.time.t0, dtype)
     pde = case.pde.build(case.dtype)
-    flow = steady = None
+    flow = None
     if is_flow(case):
         from pinns.flow import make_flow
 

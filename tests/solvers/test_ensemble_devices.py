@@ -8,7 +8,6 @@ which must be set before JAX starts; two processes on localhost use
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from ranks_testkit import finish, free_port
 
 PHYS = [sys.executable, "-m", "phys.cli"]
 SMALL = ["ks-random", "--set", "n=32", "--set", "t_end=1", "--set", "save_dt=0.25", "--set", "dt=0.05", "--seed", "11"]
@@ -46,15 +46,9 @@ def test_sharded_ensemble_equals_the_unsharded_one_bit_for_bit(tmp_path: Path) -
     assert result.stdout.split() == ["sharded", "==", "unsharded:", "True", "chunked", "==", "unsharded:", "True"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_merged_equal_one_process(tmp_path: Path) -> None:
     ensemble = ["--batch", "3", "--sweep", "a=1,1.5"]
-    coordinator = f"localhost:{_free_port()}"
+    coordinator = f"localhost:{free_port()}"
     ranks = [
         subprocess.Popen(
             [*PHYS, "run", *SMALL, *ensemble, "--out", "dist.h5", "--distributed", "--coordinator", coordinator,
@@ -88,7 +82,7 @@ def test_two_processes_stop_at_the_steady_state_of_the_whole_ensemble(tmp_path: 
     # one process runs on, and so must the other, as one process would.
     cavity = ["lid-driven-cavity", "--set", "n=12", "--set", "dt=0.01", "--set", "t_end=20", "--set", "save_dt=0.5",
               "--set", "solver.steady_tol=1e-3", "--sweep", "re=5,10,400,800", "--saves-per-block", "4"]
-    coordinator = f"localhost:{_free_port()}"
+    coordinator = f"localhost:{free_port()}"
     ranks = [
         subprocess.Popen(
             [*PHYS, "run", *cavity, "--out", "dist.h5", "--distributed", "--coordinator", coordinator,
@@ -98,14 +92,8 @@ def test_two_processes_stop_at_the_steady_state_of_the_whole_ensemble(tmp_path: 
         for rank in (0, 1)
     ]
     single = subprocess.run([*PHYS, "run", *cavity, "--out", "one.h5"], capture_output=True, text=True, cwd=tmp_path)
-    for process in ranks:
-        try:
-            _, stderr = process.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            for other in ranks:
-                other.kill()
-            raise AssertionError("a process waited for one that had stopped at its own rows' steady state") from None
-        assert process.returncode == 0, stderr
+    for code, _, stderr in finish(ranks, "a process waited for one that had stopped at its own rows' steady state"):
+        assert code == 0, stderr
     assert single.returncode == 0, single.stderr
     merged = subprocess.run([*PHYS, "merge", "dist.rank0.h5", "dist.rank1.h5", "--out", "merged.h5"],
                             capture_output=True, text=True, cwd=tmp_path)
@@ -135,7 +123,7 @@ def test_processes_holding_unequal_rows_cut_the_same_blocks(tmp_path: Path) -> N
     # Five trajectories on two processes: rank 0 holds three, rank 1 two (and a padding row).
     # Sized by its own rows, rank 1 would run blocks of 3 saves against rank 0's 2: their collectives
     # would not match (gloo aborts, or they wait for each other).
-    coordinator = f"localhost:{_free_port()}"
+    coordinator = f"localhost:{free_port()}"
     ranks = [
         subprocess.Popen(
             [sys.executable, "-c", SMALL_BUDGET, "run", *SMALL, "--batch", "5", "--out", "dist.h5", "--distributed",
@@ -144,14 +132,8 @@ def test_processes_holding_unequal_rows_cut_the_same_blocks(tmp_path: Path) -> N
         )
         for rank in (0, 1)
     ]
-    for process in ranks:
-        try:
-            _, stderr = process.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            for other in ranks:
-                other.kill()
-            raise AssertionError("the processes cut different blocks and waited for each other") from None
-        assert process.returncode == 0, stderr
+    for code, _, stderr in finish(ranks, "the processes cut different blocks and waited for each other"):
+        assert code == 0, stderr
     for rank, rows in ((0, [0, 1, 2]), (1, [3, 4])):
         with h5py.File(tmp_path / f"dist.rank{rank}.h5") as file:
             np.testing.assert_array_equal(file.attrs["ensemble_index"], rows)

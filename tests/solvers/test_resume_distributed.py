@@ -10,7 +10,6 @@ collectives, each in a fresh interpreter.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Callable
 import h5py
 import numpy as np
 import pytest
+from ranks_testkit import finish, free_port
 
 PHYS = [sys.executable, "-m", "phys.cli"]
 # Nine saves in blocks of two: the start and four blocks.
@@ -64,15 +64,9 @@ SKEWS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[str], *, exit_code: int = 0) -> list[str]:
     """``command(rank) run ...`` for ranks 0 and 1 together; their stdout, or stderr when ``exit_code`` is not 0."""
-    coordinator = f"localhost:{_free_port()}"
+    coordinator = f"localhost:{free_port()}"
     flags = ["--distributed", "--coordinator", coordinator, "--num-processes", "2"]
     ranks = [
         subprocess.Popen(
@@ -82,14 +76,8 @@ def _two_ranks(tmp_path: Path, command: Callable[[int], list[str]], extra: list[
         for rank in (0, 1)
     ]
     outputs = []
-    for process in ranks:
-        try:
-            stdout, stderr = process.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            for other in ranks:
-                other.kill()
-            raise AssertionError("the ranks did not finish: they disagree on where to continue") from None
-        assert process.returncode == exit_code, stderr
+    for code, stdout, stderr in finish(ranks, "the ranks did not finish: they disagree on where to continue"):
+        assert code == exit_code, stderr
         outputs.append(stdout if exit_code == 0 else stderr)
     return outputs
 
