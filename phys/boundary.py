@@ -33,7 +33,7 @@ from typing import Literal
 from phys.case import Case, CaseError
 from phys.geometry import BOX_SIDES, Box, Geometry, Piece
 
-__all__ = ["PieceCondition", "FlowBoundary", "flow_boundary", "pieces_of"]
+__all__ = ["PieceCondition", "FlowBoundary", "FLOW_BOUNDARIES", "flow_boundary", "is_flow", "pieces_of"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,14 @@ def _part_conditions(case: Case) -> dict[str, PieceCondition]:
     for k in range(len(case.geometry.obstacles) if case.geometry is not None else 0):
         parts[f"obstacle{k}"] = PieceCondition("", "velocity")
     return parts
+
+
+FLOW_BOUNDARIES = ("wall", "inflow-outflow")
+
+
+def is_flow(case: Case) -> bool:
+    """A wall-bounded flow: its boundary conditions are the projection solver's walls and inflow/outflow."""
+    return any(bc.kind in FLOW_BOUNDARIES for bc in case.bcs)
 
 
 def flow_boundary(case: Case) -> FlowBoundary:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from phys.case import Case, CaseError
-from pinns.config import PRESETS, TrainConfig, preset
+from phys.boundary import is_flow
+from pinns.config import PRESETS, TrainConfig, check_hard_boundary, preset
 from pinns.methods import method_spec, registered
 
 __all__ = ["PRESETS", "settings", "methods", "check_supported", "configure", "run"]
@@ -64,10 +65,8 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
     config = config.replace(**changes) if changes else config
     if config.sampling.data_file and not Path(config.sampling.data_file).is_file():
         raise CaseError("data_file", f"no such file: {config.sampling.data_file}")
-    flow = any(bc.kind in ("wall", "inflow-outflow") for bc in case.bcs)
-    if config.marching.constraints == "hard" and not flow:
-        raise CaseError("constraints", "hard boundary conditions are built for wall-bounded flows (walls, inflow-outflow, obstacles); "
-                        "a periodic case takes hard_initial=true")
+    if config.marching.constraints == "hard":
+        check_hard_boundary(is_flow(case))  # here too, so the error comes before the reference solve
     if config.marching.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         # Checked here too, so the error comes before the reference solve.
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")

@@ -369,6 +369,13 @@ PRESETS: dict[str, dict[Any, dict[str, Any]]] = {
 }
 
 
+def check_hard_boundary(flow: bool) -> None:
+    """Raise :class:`CaseError` unless the case is a wall-bounded flow, the one whose boundary a hard transform holds."""
+    if not flow:
+        raise CaseError("constraints", "hard boundary conditions are built for wall-bounded flows (walls, inflow-outflow, obstacles); "
+                        "a periodic case takes hard_initial=true")
+
+
 def preset(name: str, case_name: str, method: str = "pinn") -> TrainConfig:
     """The preset ``name`` for the case named ``case_name`` and ``method``."""
     if name not in PRESETS:

@@ -27,8 +27,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from phys.case import CaseError
-from pinns.config import Network, TrainConfig, Weights
+from pinns.config import Network, TrainConfig, Weights, check_hard_boundary
 from pinns.constraints import FourierInterpolant, Steady, hard_initial
 from pinns.losses import mean_square
 from pinns.nets import AbstractNetwork, make_network
@@ -112,8 +111,7 @@ class EulerianPINN(AbstractMethod):
                 return hard_boundary(network, problem.flow)
             return network if problem.flow.outflow_pieces else PinnedPressure(network, problem.flow.reference_point)
         if self.hard_boundary:
-            raise CaseError("constraints", "hard boundary conditions are built for wall-bounded flows (walls, inflow-outflow, obstacles); "
-                            "a periodic case takes hard_initial=true")
+            check_hard_boundary(flow=False)
         if not self.hard_initial:
             return network
         check_hard_initial(problem)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from phys.boundary import is_flow
 from phys.case import Case, CaseError
 from phys.initial import grid_coordinates, initial_fields
 from phys.pdes._base import AbstractPDE
@@ -142,14 +143,6 @@ class Problem(eqx.Module):
             inside = self.flow.inside(residual.reshape(-1, residual.shape[-1])).reshape(residual.shape[:2])
             flow = self.flow.sample(key_bc, sampling.n_boundary, self.span)
         return Batch(residual, self.ic_points[pick], self.ic_values[pick], boundary, self.walls, data, data_values, inside, flow)
-
-
-FLOW_BOUNDARIES = ("wall", "inflow-outflow")
-
-
-def is_flow(case: Case) -> bool:
-    """A wall-bounded flow: its boundary conditions are the projection solver's walls and inflow/outflow."""
-    return any(bc.kind in FLOW_BOUNDARIES for bc in case.bcs)
 
 
 def make_problem(case: Case, data: tuple[np.ndarray, np.ndarray] | None = None) -> Problem:
