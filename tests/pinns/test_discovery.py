@@ -60,7 +60,7 @@ def test_a_users_ode_recovers_its_missing_friction(oscillator, tmp_path: Path) -
     out = tmp_path / "found"
     # The known part has no friction (c = 0); the hidden term on v must be -0.3 v.
     code = main(["discover", str(case_file), "--set", "c=0", "--data", str(data), "--hidden", "v", "--degree", "1",
-                 "--set", "steps=200", "--set", "refine_steps=40", "--out", str(out)])
+                 "--set", "steps=200", "--set", "refine_steps=15", "--out", str(out)])
     assert code == 0
     formula = json.loads((out / "formula.json").read_text())
     assert [entry["term"] for entry in formula["v"]] == ["v"]
@@ -136,7 +136,7 @@ def test_the_pinn_route_finds_the_same_friction(oscillator, tmp_path: Path) -> N
     out = tmp_path / "pinn"
     code = main(["discover", str(case_file), "--set", "c=0", "--data", str(data), "--hidden", "v", "--degree", "1",
                  "--route", "pinn", "--set", "pinn_steps=3000", "--set", "pinn_width=32", "--set", "pinn_depth=3",
-                 "--set", "n_residual=128", "--set", "refine_steps=40", "--out", str(out)])
+                 "--set", "n_residual=128", "--set", "refine_steps=15", "--out", str(out)])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["route"] == "pinn"

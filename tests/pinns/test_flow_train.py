@@ -10,12 +10,12 @@ import numpy as np
 from phys.cli import main
 
 SMALL = ["--set", "width=32", "--set", "depth=3", "--set", "n_residual=512", "--set", "n_boundary=64",
-         "--set", "lbfgs_steps=300", "--set", "n_residual_lbfgs=1024", "--set", "eval_every=300", "--set", "seed=0"]  # fmt: skip
+         "--set", "lbfgs_steps=150", "--set", "n_residual_lbfgs=512", "--set", "eval_every=300", "--set", "seed=0"]  # fmt: skip
 
 
 def test_channel_trains_to_poiseuille_with_hard_walls_and_writes_the_solver_fields(tmp_path, capsys):
     out = tmp_path / "channel"
-    assert main(["train", "channel", "--constraints", "hard", "--steps", "300", *SMALL, "--out", str(out)]) == 0
+    assert main(["train", "channel", "--constraints", "hard", "--steps", "200", *SMALL, "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["marching"]["constraints"] == "hard"
     with h5py.File(out / "prediction.h5") as f:
@@ -41,7 +41,7 @@ def test_channel_trains_to_poiseuille_with_hard_walls_and_writes_the_solver_fiel
 
     case = get("channel")
     settings = dict(item.split("=") for item in SMALL[1::2])
-    config = configure(case, method="pinn", preset_name="cpu", steps=300,
+    config = configure(case, method="pinn", preset_name="cpu", steps=200,
                        settings={k: (int(v) if v.isdigit() else v) for k, v in {**settings, "constraints": "hard"}.items()})
     loaded = load_model(case, config, out / "model.eqx")
     pieces = setup(case, config)

@@ -87,31 +87,18 @@ def _written(path: Path) -> int:
         return int(file.attrs["n_steps_written"])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("skew", sorted(SKEWS))
-def test_ranks_interrupted_at_different_blocks_resume_to_the_uninterrupted_run(tmp_path: Path, skew: str) -> None:
-    kills, written, complete = SKEWS[skew][:2], SKEWS[skew][2], SKEWS[skew][3]
-    _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, kills[rank]], [])
-    assert _written(tmp_path / ("dist.rank0.h5" if complete else "dist.rank0.h5.tmp")) == written[0]
-    assert _written(tmp_path / "dist.rank1.h5.tmp") == written[1]
-
-    _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"])
-    single = subprocess.run([*PHYS, "run", *SMALL, "--out", "one.h5"], capture_output=True, text=True, cwd=tmp_path)
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory) -> np.ndarray:
+    """The uninterrupted single-process run's snapshots of every row."""
+    folder = tmp_path_factory.mktemp("straight")
+    single = subprocess.run([*PHYS, "run", *SMALL, "--out", "one.h5"], capture_output=True, text=True, cwd=folder)
     assert single.returncode == 0, single.stderr
-    with h5py.File(tmp_path / "one.h5") as one:
-        straight = one["t0_fields/u"][...]
-    for rank in (0, 1):
-        assert not (tmp_path / f"dist.rank{rank}.h5.tmp").exists()
-        with h5py.File(tmp_path / f"dist.rank{rank}.h5") as file:
-            assert file.attrs["complete"] and int(file.attrs["n_steps_written"]) == 9
-            rows = np.asarray(file.attrs["ensemble_index"])
-            np.testing.assert_array_equal(rows, [0, 1] if rank == 0 else [2, 3])
-            np.testing.assert_array_equal(file["t0_fields/u"][...], straight[rows])
+    with h5py.File(folder / "one.h5") as one:
+        return one["t0_fields/u"][...]
 
 
-@pytest.mark.slow
-def test_a_rank_file_that_cannot_be_resumed_makes_every_rank_refuse_in_one_line(tmp_path: Path) -> None:
-    _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, SKEWS["one block apart"][rank]], [])
+def _refuse_a_file_of_another_ensemble(tmp_path: Path) -> None:
+    """A rank file that cannot be resumed makes every rank refuse in one line, and nothing is rewound or overwritten."""
     with h5py.File(tmp_path / "dist.rank1.h5.tmp", "a") as file:
         file["scalars/seed"][0] += 1  # as if left by a run with another --seed
     errors = _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"], exit_code=2)
@@ -120,4 +107,29 @@ def test_a_rank_file_that_cannot_be_resumed_makes_every_rank_refuse_in_one_line(
         "phys: error: dist.rank1.h5.tmp holds another ensemble of this case (the seeds differ (--seed)): "
         "delete it or drop --resume"
     )
-    assert _written(tmp_path / "dist.rank0.h5.tmp") == 5  # nothing rewound or overwritten
+    assert _written(tmp_path / "dist.rank0.h5.tmp") == 5
+    assert _written(tmp_path / "dist.rank1.h5.tmp") == 3
+    with h5py.File(tmp_path / "dist.rank1.h5.tmp", "a") as file:
+        file["scalars/seed"][0] -= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("skew", sorted(SKEWS))
+def test_ranks_interrupted_at_different_blocks_resume_to_the_uninterrupted_run(tmp_path: Path, skew: str,
+                                                                               straight: np.ndarray) -> None:
+    kills, written, complete = SKEWS[skew][:2], SKEWS[skew][2], SKEWS[skew][3]
+    _two_ranks(tmp_path, lambda rank: [sys.executable, "-c", INTERRUPTED, kills[rank]], [])
+    assert _written(tmp_path / ("dist.rank0.h5" if complete else "dist.rank0.h5.tmp")) == written[0]
+    assert _written(tmp_path / "dist.rank1.h5.tmp") == written[1]
+    if skew == "one block apart":
+        # The refusal leaves the files as they were: the resume below still continues them.
+        _refuse_a_file_of_another_ensemble(tmp_path)
+
+    _two_ranks(tmp_path, lambda rank: PHYS, ["--resume"])
+    for rank in (0, 1):
+        assert not (tmp_path / f"dist.rank{rank}.h5.tmp").exists()
+        with h5py.File(tmp_path / f"dist.rank{rank}.h5") as file:
+            assert file.attrs["complete"] and int(file.attrs["n_steps_written"]) == 9
+            rows = np.asarray(file.attrs["ensemble_index"])
+            np.testing.assert_array_equal(rows, [0, 1] if rank == 0 else [2, 3])
+            np.testing.assert_array_equal(file["t0_fields/u"][...], straight[rows])
