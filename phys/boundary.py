@@ -110,6 +110,11 @@ def is_flow(case: Case) -> bool:
     return any(bc.kind in FLOW_BOUNDARIES for bc in case.bcs)
 
 
+def is_steady(case: Case) -> bool:
+    """A case its solver marches to a steady state and stops (``solver.steady_tol > 0``): a PINN models that state."""
+    return bool(getattr(case.solver, "steady_tol", 0.0))
+
+
 def flow_boundary(case: Case) -> FlowBoundary:
     """The geometry of a 2D flow case and the condition on each of its pieces (see the module docstring)."""
     if len(case.bcs) != 2:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from phys.case import Case, CaseError
-from phys.boundary import is_flow
-from pinns.config import PRESETS, TrainConfig, check_hard_boundary, preset
+from phys.boundary import is_flow, is_steady
+from pinns.config import PRESETS, TrainConfig, check_hard_boundary, check_windows, preset
 from pinns.methods import method_spec, registered
 
 __all__ = ["PRESETS", "settings", "methods", "check_supported", "configure", "run"]
@@ -67,6 +67,7 @@ def configure(case: Case, *, method: str, preset_name: str, steps: int | None, s
         raise CaseError("data_file", f"no such file: {config.sampling.data_file}")
     if config.marching.constraints == "hard":
         check_hard_boundary(is_flow(case))  # here too, so the error comes before the reference solve
+    check_windows(is_steady(case), config.marching.windows)
     if config.marching.hard_initial and any(bc.kind != "periodic" for bc in case.bcs):
         # Checked here too, so the error comes before the reference solve.
         raise CaseError("hard_initial", "needs every space axis periodic (the IC is imposed through its Fourier interpolant)")

@@ -376,6 +376,13 @@ def check_hard_boundary(flow: bool) -> None:
                         "a periodic case takes hard_initial=true")
 
 
+def check_windows(steady: bool, windows: int) -> None:
+    """Raise :class:`CaseError` if a steady problem is asked to march in time: it has no time to cut into windows."""
+    if steady and windows > 1:
+        raise CaseError("windows", f"the case is steady (its solver stops at the steady state, solver.steady_tol > 0): "
+                        f"there is no time to march through; drop windows={windows}")
+
+
 def preset(name: str, case_name: str, method: str = "pinn") -> TrainConfig:
     """The preset ``name`` for the case named ``case_name`` and ``method``."""
     if name not in PRESETS:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from phys.boundary import is_flow
+from phys.boundary import is_flow, is_steady
 from phys.case import Case, CaseError
 from phys.initial import grid_coordinates, initial_fields
 from phys.pdes._base import AbstractPDE
@@ -168,7 +168,7 @@ def make_problem(case: Case, data: tuple[np.ndarray, np.ndarray] | None = None) 
         from pinns.flow import make_flow
 
         flow = make_flow(case, case.dtype)
-    steady = bool(getattr(case.solver, "steady_tol", 0.0))
+    steady = is_steady(case)
     names = tuple(case.fields) + (tuple(type(pde).auxiliary_fields) if flow is not None else ())
     lower = (case.time.t0, *case.domain.origin)
     upper = (case.time.t_end, *(o + length for o, length in zip(case.domain.origin, case.domain.length)))

@@ -31,10 +31,11 @@ import jax
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from phys.boundary import is_steady
 from phys.case import Case
 from phys.fields import Fields
 from pinns.checkpoint import CheckpointError, load_checkpoint, read_info, save_checkpoint
-from pinns.config import TrainConfig
+from pinns.config import TrainConfig, check_windows
 from pinns.constraints import TimeWindows
 from pinns.loop import Events, MethodObjective, TrainState, fit, init_state
 from pinns.methods import method_spec
@@ -117,6 +118,7 @@ def train(
     """
     from tqdm import tqdm
 
+    check_windows(is_steady(case), config.marching.windows)  # before the reference solve
     if reference is None:
         from solvers.solve import solve
 

@@ -64,3 +64,21 @@ def test_hard_constraints_on_a_periodic_case_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "constraints" in err[0] and "hard_initial" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_time_marching_on_a_steady_case_is_one_line_before_anything_is_solved(tmp_path, capsys):
+    # The channel's solver stops at the steady state, which the PINN models: there is no time to march through.
+    assert main(["train", "channel", "--set", "windows=3", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "windows=3" in err[0] and "steady" in err[0]
+    assert not (tmp_path / "x").exists()
+    # The Python API refuses it alike, before its reference solve.
+    import pytest
+
+    from cases import get
+    from phys.case import CaseError
+    from pinns.config import preset
+    from pinns.train import train
+
+    with pytest.raises(CaseError, match="windows"):
+        train(get("channel"), preset("cpu", "channel").replace(windows=2), progress=False)
