@@ -172,7 +172,7 @@ def run_one(problem: Problem, data: Path, seed: int, sindy_python: str | None) -
                            config.degree)
     return {
         "seed": seed, "found": found, "exact": exact, "max_error": max(errors) if errors and exact else float("nan"),
-        "resolve": metrics["resolve_rel_l2"], "wall_s": wall, "pysindy": sindy,
+        "resolve": metrics["resolve_rel_l2"], "wall_s": wall, "pysindy": sindy, "evidence": metrics["evidence"],
     }
 
 
@@ -212,16 +212,21 @@ def section(rows: list[tuple[Problem, dict[str, Any]]], wall: float) -> str:
         f"(not reported). Whole script {wall:.0f} s. Wall times include compilation.",
         "- `exact`: the terms found are exactly the true hidden terms; `max rel. err`: the largest relative "
         "coefficient error then (the issue's bound beside it); `re-solve`: the completed equation re-solved from the "
-        "data's start, relative L2 against all the clean data.",
+        "data's start, relative L2 against all the clean data; `weakest term`: the chosen term whose removal raises "
+        "the BIC least, and by how much (below 6, less than 'strong' evidence in Kass & Raftery's grades; "
+        "`phys discover` warns of it).",
         "",
-        "| problem | seed | found | exact | max rel. err (bound) | re-solve rel. L2 | wall s | PySINDy on the same data (whole right-hand side) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| problem | seed | found | exact | max rel. err (bound) | re-solve rel. L2 | weakest term (BIC rise) | wall s | "
+        "PySINDy on the same data (whole right-hand side) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for problem, r in rows:
         err = "n/a" if not r["exact"] else f"{r['max_error']:.2%}"
+        kept = [(value, f, t) for f, terms in r["evidence"].items() for t, value in terms.items()]
+        weakest = "none" if not kept else "{1}: {2} ({0:.3g})".format(*min(kept))
         lines.append(
             f"| {problem.name} | {r['seed']} | {_formula_text(r['found'])} | {'yes' if r['exact'] else 'no'} | "
-            f"{err} ({problem.tolerance:.0%}) | {r['resolve']:.2e} | {r['wall_s']:.0f} | {r['pysindy']} |"
+            f"{err} ({problem.tolerance:.0%}) | {r['resolve']:.2e} | {weakest} | {r['wall_s']:.0f} | {r['pysindy']} |"
         )
     lines += ["", "True hidden terms: " + "; ".join(
         f"{p.name}: {_formula_text(p.truth)}" for p in PROBLEMS if any(q is p for q, _ in rows)), "", end]

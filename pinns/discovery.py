@@ -301,7 +301,7 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
     theta = library.evaluate(samples)
     refit = _refitter(base, full, len(library), config, known, case, obs)
     on_samples = np.stack([[t in f.terms for t in library.terms] for f in regression.formulas])
-    rows, best, coefficients, rss = _choose(library, theta, [targets[f] for f in config.hidden], on_samples, refit, n, config)
+    rows, best, coefficients, rss, evidence = _choose(library, theta, [targets[f] for f in config.hidden], on_samples, refit, n, config)
     final = {field: _formula(field, library, tuple(t for t, keep in zip(library.terms, best[k]) if keep),
                              coefficients[k][best[k]]) for k, field in enumerate(config.hidden)}
 
@@ -324,6 +324,8 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
         "criterion": config.criterion,
         "path": rows,
         "chosen": {field: list(f.terms) for field, f in final.items()},
+        "evidence": evidence,
+        "weak_terms": weak_terms(evidence),
         "collinearity": collinear,
         "fit_history": history,
         "data_rss_final": rss,
@@ -382,8 +384,14 @@ def _least_squares_start(theta: np.ndarray, target: np.ndarray, mask: np.ndarray
 
 
 def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, known: Any, case: Case,
-              obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
-    """``refit(masks, start) -> (coefficients, rss)``: every hidden field the library under its mask, fitted through the solver.
+              obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``refit(masks, starts) -> (coefficients, rss)``: candidate models fitted through the solver.
+
+    ``masks`` and ``starts`` are ``[candidates, hidden, terms]``: every hidden
+    field the library under its mask. They are fitted one after another by
+    one compiled function (the mask is traced). Fitting a round's candidates
+    together under ``jax.vmap`` was tried: its compile took 45 s against 8 s
+    on a small ODE, and the solver's checkpointed loop refused the batch.
 
     For ODEs the initial state is fitted too, from the measured (noisy) first
     snapshot: starting from the noise would bias every coefficient to make up
@@ -401,9 +409,13 @@ def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, kno
     # The initial state is refitted where it is a few numbers (ODEs); a field's start stays as measured.
     run = _lbfgs_masked(loss, config.refine_steps, fit_initial=case.n_dims == 0)
 
-    def refit(masks: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
-        coefficients, value = run(jnp.asarray(start * masks, dtype), jnp.asarray(masks, dtype), base.u0)
-        return np.asarray(coefficients) * masks, float(value)
+    def refit(masks: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        coefficients, values = [], []
+        for mask, start in zip(masks, starts):
+            c, v = run(jnp.asarray(start * mask, dtype), jnp.asarray(mask, dtype), base.u0)
+            coefficients.append(np.asarray(c) * mask)
+            values.append(float(v))
+        return np.stack(coefficients), np.asarray(values)
 
     return refit
 
@@ -446,7 +458,7 @@ def _lbfgs_masked(loss: Callable[[jax.Array, jax.Array, jax.Array], jax.Array], 
 
 
 def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], start: np.ndarray, refit: Callable, n: int,
-            config: DiscoveryConfig) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, float]:
+            config: DiscoveryConfig) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, float, dict[str, dict[str, float]]]:
     """Stepwise selection on the data misfit: terms added, then dropped, while the criterion falls.
 
     Every candidate (all hidden fields' supports together) is refitted
@@ -460,30 +472,40 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
     ``log n`` (BIC) or 2 (AIC). A model in which a term's share of its
     field's hidden term is below ``config.min_contribution`` is not admitted
     (:func:`_smallest_share`). Returns the rows tried, the chosen masks
-    ``[hidden, terms]``, their coefficients and misfit.
+    ``[hidden, terms]``, their coefficients and misfit, and each chosen
+    term's evidence: how much the criterion rises when that term alone is
+    dropped (see :data:`STRONG_EVIDENCE`).
     """
     terms = library.terms
     hidden = config.hidden
     rows: list[dict[str, Any]] = []
     scored: dict[bytes, tuple[float, np.ndarray, float]] = {}
 
-    def score(masks: np.ndarray, warm: np.ndarray) -> tuple[float, np.ndarray, float]:
-        key = masks.tobytes()
-        if key not in scored:
-            coefficients, rss = refit(masks, warm * masks) if masks.any() else (np.zeros(masks.shape), refit(masks, warm)[1])
-            value = information_criterion(config.criterion, max(rss, 1e-300), n, int(masks.sum())) if math.isfinite(rss) else math.inf
-            small = _smallest_share(theta, coefficients, masks)
-            admissible = small is None or small[1] >= config.min_contribution
-            scored[key] = (value if admissible else math.inf, coefficients, rss)
-            rows.append({
-                "support": {f: [t for t, m in zip(terms, masks[k]) if m] for k, f in enumerate(hidden)},
-                "coefficients_refined": {f: [float(c) for c, m in zip(coefficients[k], masks[k]) if m] for k, f in enumerate(hidden)},
-                "data_rss": rss,
-                "criterion": value,
-                "smallest_share": None if small is None else {"field": hidden[small[0]], "term": terms[small[2]], "share": small[1]},
-                "admissible": admissible,
-            })
-        return scored[key]
+    def record(masks: np.ndarray, coefficients: np.ndarray, rss: float) -> None:
+        value = information_criterion(config.criterion, max(rss, 1e-300), n, int(masks.sum())) if math.isfinite(rss) else math.inf
+        small = _smallest_share(theta, coefficients, masks)
+        admissible = small is None or small[1] >= config.min_contribution
+        scored[masks.tobytes()] = (value if admissible else math.inf, coefficients, rss)
+        rows.append({
+            "support": {f: [t for t, m in zip(terms, masks[k]) if m] for k, f in enumerate(hidden)},
+            "coefficients_refined": {f: [float(c) for c, m in zip(coefficients[k], masks[k]) if m] for k, f in enumerate(hidden)},
+            "data_rss": rss,
+            "criterion": value,
+            "smallest_share": None if small is None else {"field": hidden[small[0]], "term": terms[small[2]], "share": small[1]},
+            "admissible": admissible,
+        })
+
+    def score(candidates: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, np.ndarray, float]]:
+        """(criterion, coefficients, rss) of each ``(masks, warm start)``; the new ones refitted together."""
+        new: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for masks, warm in candidates:
+            if masks.tobytes() not in scored:
+                new.setdefault(masks.tobytes(), (masks, warm * masks))
+        if new:
+            coefficients, rss = refit(np.stack([m for m, _ in new.values()]), np.stack([w for _, w in new.values()]))
+            for (masks, _), c, r in zip(new.values(), coefficients, rss):
+                record(masks, c, float(r))
+        return [scored[masks.tobytes()] for masks, _ in candidates]
 
     def least_squares_start(masks: np.ndarray, k: int, j: int, current: np.ndarray) -> np.ndarray:
         # The new term's coefficient from the samples, the others kept: a start near the refit.
@@ -494,7 +516,7 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
         return warm
 
     masks = np.zeros((len(hidden), len(terms)), bool)
-    current = score(masks, np.zeros(masks.shape))
+    current = score([(masks, np.zeros(masks.shape))])[0]
     for direction in ("add", "drop"):
         while True:
             trials = []
@@ -502,15 +524,39 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
                 trial = masks.copy()
                 trial[k, j] = direction == "add"
                 warm = least_squares_start(masks, k, j, current[1]) if direction == "add" else current[1]
-                trials.append((score(trial, warm)[0], k, j, trial))
+                trials.append((trial, warm))
             if not trials:
                 break
-            value, _, _, trial = min(trials, key=lambda item: item[0])
-            if value >= current[0]:
+            values = [value for value, _, _ in score(trials)]
+            best = int(np.argmin(values))
+            if values[best] >= current[0]:
                 break
-            masks, current = trial, scored[trial.tobytes()]
-    return rows, masks, current[1], current[2]
+            masks = trials[best][0]
+            current = scored[masks.tobytes()]
+    # Each chosen term's evidence: scored already by the last drop round (the cache) unless no drop round ran.
+    kept = list(zip(*np.nonzero(masks)))
+    without = [masks.copy() for _ in kept]
+    for trial, (k, j) in zip(without, kept):
+        trial[k, j] = False
+    evidence: dict[str, dict[str, float]] = {}
+    for (k, j), (value, _, _) in zip(kept, score([(trial, current[1]) for trial in without])):
+        evidence.setdefault(hidden[k], {})[terms[j]] = value - current[0]
+    return rows, masks, current[1], current[2], evidence
 
+
+
+# A term kept by a criterion difference below this is only "positive" evidence in Kass & Raftery's (1995)
+# grades of 2 log(Bayes factor), which BIC differences approximate: 0-2 barely worth a mention, 2-6 positive,
+# 6-10 strong. A criterion choosing among many candidates keeps such terms by chance more often than one
+# test of one term would suggest, so they are reported as weak rather than trusted silently.
+STRONG_EVIDENCE = 6.0
+
+
+def weak_terms(evidence: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
+    """The chosen terms whose evidence is below :data:`STRONG_EVIDENCE`, weakest first."""
+    weak = [{"field": field, "term": term, "evidence": float(value)}
+            for field, terms in evidence.items() for term, value in terms.items() if value < STRONG_EVIDENCE]
+    return sorted(weak, key=lambda row: row["evidence"])
 
 
 def _smallest_share(theta: np.ndarray, coefficients: np.ndarray, masks: np.ndarray) -> tuple[int, float, int] | None:
@@ -531,13 +577,17 @@ def _smallest_share(theta: np.ndarray, coefficients: np.ndarray, masks: np.ndarr
                 best = (k, share, int(j))
     return best
 
-def equation_text(case: Case, formulas: Mapping[str, Formula]) -> str:
-    """The discovered equation, one line per field: the known PDE's name and parameters plus the formula."""
+def equation_text(case: Case, formulas: Mapping[str, Formula], weak: list[dict[str, Any]] = ()) -> str:
+    """The discovered equation, one line per field: the known PDE's name and parameters plus the formula.
+
+    Weakly supported terms (:func:`weak_terms`) follow, one comment line each.
+    """
     params = ", ".join(f"{k} = {v:g}" for k, v in case.pde.params.items())
     lines = [f"known: {case.pde.name} ({params})"]
     for field, formula in formulas.items():
         hidden = " + ".join(f"({c:.6g})*{t}" for c, t in zip(formula.coefficients, formula.terms)) or "0"
         lines.append(f"d{field}/dt = [known terms of {field}] + {hidden}")
+    lines += [f"# weak: {w['term']} in d{w['field']}/dt (criterion rises by {w['evidence']:.3g} without it)" for w in weak]
     return "\n".join(lines) + "\n"
 
 
@@ -553,7 +603,7 @@ def _plain(value: Any) -> Any:
 def _write(out: Path, case: Case, formulas: Mapping[str, Formula], metrics: dict[str, Any], regression: tuple, resolved: tuple) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "formula.json").write_text(json.dumps({field: f.to_json() for field, f in formulas.items()}, indent=2))
-    (out / "formula.txt").write_text(equation_text(case, formulas))
+    (out / "formula.txt").write_text(equation_text(case, formulas, metrics["weak_terms"]))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_plain))
     _plot(out / "discovery.png", case, formulas, regression, resolved)
 

@@ -67,6 +67,10 @@ def test_a_users_ode_recovers_its_missing_friction(oscillator, tmp_path: Path) -
     assert abs(formula["v"][0]["coefficient"] + 0.3) < 3e-3
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["resolve_rel_l2"] < 1e-3
+    # The friction's evidence: the rise of the criterion from the chosen model to the empty one on the path.
+    by_support = {tuple(row["support"]["v"]): row["criterion"] for row in metrics["path"]}
+    assert metrics["evidence"]["v"]["v"] == pytest.approx(by_support[()] - by_support[("v",)], rel=1e-12)
+    assert metrics["evidence"]["v"]["v"] > 100 and metrics["weak_terms"] == []
     assert (out / "discovery.png").stat().st_size > 1000 and "known: oscillator_case:Oscillator" in (out / "formula.txt").read_text()
 
 
@@ -147,3 +151,41 @@ def test_the_pinn_route_finds_the_same_friction(oscillator, tmp_path: Path) -> N
     assert [entry["term"] for entry in formula["v"]] == ["v"]
     assert abs(formula["v"][0]["coefficient"] + 0.3) < 3e-3
     assert metrics["resolve_rel_l2"] < 1e-3
+
+
+def test_each_chosen_terms_evidence_is_the_rise_of_the_criterion_without_it() -> None:
+    # A stand-in for the refit through the solver, with misfits set by hand: the true term "a" lowers the
+    # misfit a hundredfold, "b" shaves 8% off it (chosen by BIC at n = 62, log n = 4.13, but weakly),
+    # "1" nothing. So the choice is {a, b}; b's evidence is 62 log(1/0.92) - log 62 and a's is large.
+    import math
+
+    from pinns._library import polynomial_library
+    from pinns.discovery import STRONG_EVIDENCE, _choose, weak_terms
+    from pinns.discovery_config import DiscoveryConfig
+    from pinns.sparse_regression import information_criterion
+
+    library = polynomial_library(("a", "b"), 1, constant=True)
+    assert library.terms == ("1", "a", "b")
+    n = 62
+
+    def rss(masks: np.ndarray) -> float:
+        on = dict(zip(library.terms, masks[0]))
+        return 1.0 * (0.01 if on["a"] else 1.0) * (0.92 if on["b"] else 1.0)
+
+    def refit(masks: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Every kept coefficient 1: no term falls below min_contribution.
+        return masks.astype(float), np.array([rss(m) for m in masks])
+
+    theta = np.random.default_rng(0).normal(size=(n, 3))
+    config = DiscoveryConfig(hidden=("u",), degree=1)
+    _, masks, _, _, evidence = _choose(library, theta, [theta.sum(axis=1)], np.ones((1, 3), bool), refit, n, config)
+    assert [t for t, m in zip(library.terms, masks[0]) if m] == ["a", "b"]
+
+    def bic(value: float, k: int) -> float:
+        return information_criterion("bic", value, n, k)
+
+    assert evidence["u"]["b"] == pytest.approx(bic(0.01, 1) - bic(0.0092, 2), rel=1e-12)
+    assert evidence["u"]["b"] == pytest.approx(n * math.log(1 / 0.92) - math.log(n), rel=1e-12)
+    assert evidence["u"]["a"] == pytest.approx(n * math.log(100) - math.log(n), rel=1e-12)
+    assert 0 < evidence["u"]["b"] < STRONG_EVIDENCE < evidence["u"]["a"]
+    assert weak_terms(evidence) == [{"field": "u", "term": "b", "evidence": evidence["u"]["b"]}]
