@@ -5,7 +5,17 @@ test must still honour a case's float32 dtype explicitly, and the dtype tests
 check that it does.
 """
 
-import jax
+import os
+import tempfile
+
+# One compilation cache for the whole run: both xdist workers and every `phys`
+# subprocess a test starts (they inherit the environment) reuse what another
+# compiled. It lives as long as the run's id, so a later run starts cold, as CI does.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"physax-tests-{_RUN}"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -32,3 +42,11 @@ def traces(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(rollout, "_interval", counting)
     return lambda: count[0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's compilation cache goes with it (the controller removes it, after its workers are done)."""
+    if not hasattr(session.config, "workerinput"):
+        import shutil
+
+        shutil.rmtree(os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
