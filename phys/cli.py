@@ -632,7 +632,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     print(f"wrote {out}: {terms}; re-solved rel. L2 {metrics['resolve_rel_l2']:.3e} in {metrics['wall_s']:.0f} s")
     for weak in metrics["weak_terms"]:
         print(f"phys: warning: {weak['field']}: {weak['term']} is weakly supported by the data: dropping it raises the "
-              f"{config.criterion.upper()} by only {weak['evidence']:.2g} (below 6, 'strong' evidence)", file=sys.stderr)
+              f"{config.criterion.upper()} by only {weak['evidence']:.2g} (below {metrics['strong_evidence']:g}, 'strong' evidence)", file=sys.stderr)
     return 0
 
 

@@ -44,7 +44,7 @@ import math
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import equinox as eqx
 import jax
@@ -299,7 +299,7 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
     n = obs.count
     full = _formula("all", library, library.terms, np.zeros(len(library))).parametric()
     theta = library.evaluate(samples)
-    refit = _refitter(base, full, len(library), config, known, case, obs)
+    refit = _refitter(base, full, config, known, case, obs)
     on_samples = np.stack([[t in f.terms for t in library.terms] for f in regression.formulas])
     rows, best, coefficients, rss, evidence = _choose(library, theta, [targets[f] for f in config.hidden], on_samples, refit, n, config)
     final = {field: _formula(field, library, tuple(t for t, keep in zip(library.terms, best[k]) if keep),
@@ -326,6 +326,7 @@ def discover(case: Case, data: str | Path, config: DiscoveryConfig, out: str | P
         "chosen": {field: list(f.terms) for field, f in final.items()},
         "evidence": evidence,
         "weak_terms": weak_terms(evidence),
+        "strong_evidence": STRONG_EVIDENCE,
         "collinearity": collinear,
         "fit_history": history,
         "data_rss_final": rss,
@@ -383,7 +384,7 @@ def _least_squares_start(theta: np.ndarray, target: np.ndarray, mask: np.ndarray
     return coefficients
 
 
-def _refitter(base: Any, full: Callable, size: int, config: DiscoveryConfig, known: Any, case: Case,
+def _refitter(base: Any, full: Callable, config: DiscoveryConfig, known: Any, case: Case,
               obs: Observations) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``refit(masks, starts) -> (coefficients, rss)``: candidate models fitted through the solver.
 
@@ -496,7 +497,7 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
         })
 
     def score(candidates: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, np.ndarray, float]]:
-        """(criterion, coefficients, rss) of each ``(masks, warm start)``; the new ones refitted together."""
+        """(criterion, coefficients, rss) of each ``(masks, warm start)``; the new ones refitted in one call."""
         new: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         for masks, warm in candidates:
             if masks.tobytes() not in scored:
@@ -577,7 +578,7 @@ def _smallest_share(theta: np.ndarray, coefficients: np.ndarray, masks: np.ndarr
                 best = (k, share, int(j))
     return best
 
-def equation_text(case: Case, formulas: Mapping[str, Formula], weak: list[dict[str, Any]] = ()) -> str:
+def equation_text(case: Case, formulas: Mapping[str, Formula], weak: Sequence[Mapping[str, Any]] = ()) -> str:
     """The discovered equation, one line per field: the known PDE's name and parameters plus the formula.
 
     Weakly supported terms (:func:`weak_terms`) follow, one comment line each.

@@ -8,11 +8,15 @@ check that it does.
 import os
 import tempfile
 
-# One compilation cache for the whole run: both xdist workers and every `phys`
-# subprocess a test starts (they inherit the environment) reuse what another
-# compiled. It lives as long as the run's id, so a later run starts cold, as CI does.
-_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"physax-tests-{_RUN}"))
+# One compilation cache for the whole run: the controller names it and both
+# xdist workers and every `phys` subprocess a test starts inherit the
+# environment, so they reuse what another compiled. A cache the user set is
+# used as it is and never removed; ours goes with the run, so a later run
+# starts cold, as CI does.
+_OWN_CACHE = "JAX_COMPILATION_CACHE_DIR" not in os.environ and "PHYSAX_TEST_CACHE" not in os.environ
+if _OWN_CACHE:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["PHYSAX_TEST_CACHE"] = os.path.join(
+        tempfile.gettempdir(), f"physax-tests-pid{os.getpid()}")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 import jax  # noqa: E402
@@ -46,7 +50,7 @@ def traces(monkeypatch: pytest.MonkeyPatch):
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's compilation cache goes with it (the controller removes it, after its workers are done)."""
-    if not hasattr(session.config, "workerinput"):
+    if _OWN_CACHE and not hasattr(session.config, "workerinput"):
         import shutil
 
-        shutil.rmtree(os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
+        shutil.rmtree(os.environ["PHYSAX_TEST_CACHE"], ignore_errors=True)
