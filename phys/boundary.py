@@ -1,27 +1,26 @@
-"""A wall-bounded flow case's boundary conditions as data on named geometry pieces (no JAX).
+"""A wall-bounded flow case's boundary conditions as velocity data on named geometry pieces (no JAX).
 
-The projection solver reads a flow's boundary conditions per axis
-(``Case.bcs``: ``wall`` with tangential speeds, ``inflow-outflow`` on x) and
-its obstacles from ``Case.geometry``. A PINN needs the same conditions as data
-on boundary pieces: distance functions and samples of each piece
-(:mod:`phys.geometry`) and the velocity to hold there. :func:`flow_boundary`
-states that translation once, so both read one case:
+A flow states its conditions on named pieces (``Case.boundary``: a wall with
+its tangential speed, an inflow of a mean speed, an outflow); the case derives
+from them the per-axis form the projection solver reads (``Case.bcs``), and
+this module turns that form into what a PINN needs on each piece: the
+velocity to hold there, beside the piece's distance function and samples
+(:mod:`phys.geometry`). One translation each way, so solver and PINN read one
+statement of the conditions:
 
-- ``wall`` on x: ``left`` and ``right`` are no-slip walls whose tangential
-  velocity ``v`` is the condition's ``lower`` and ``upper``;
-- ``wall`` on y: ``bottom`` and ``top`` likewise with tangential ``u`` (a lid is
-  ``upper = 1``);
-- ``inflow-outflow`` on x: ``left`` is the Poiseuille inflow
-  ``u = 6 U s (1 - s)``, ``s = (y - y0) / L_y``, of mean speed ``U = lower``,
-  ``v = 0``; ``right`` is the outflow (zero normal gradient of the velocity,
-  the pressure's zero there);
+- a wall on the left or right side holds ``v`` = its speed (``u = 0``); on the
+  bottom or top ``u`` = its speed (a lid is ``speed = 1`` on the top);
+- an inflow (the left side) is the Poiseuille profile ``u = 6 U s (1 - s)``,
+  ``s = (y - y0) / L_y``, of mean speed ``U``, ``v = 0``; an outflow (the
+  right side) has zero normal gradient of the velocity, the pressure's zero
+  there;
 - every obstacle is a no-slip wall at rest;
 - a wall's ``profile = "smooth"`` shapes its tangential velocity as
   ``16 s^2 (1 - s)^2`` along it (the regularised lid), as the solver does.
 
-A case without a geometry gets the box with one piece per side, named by the
+A case without a geometry has the box with one piece per side, named by the
 side; with a geometry, its pieces are used, and a piece whose parts carry
-different conditions (a lid and a side wall in one piece) is refused.
+different velocities (a moving piece over two sides) is refused.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import math
 import sys
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from phys._imports import ImportPathError, object_path
 from phys._registry import PDES, Signature, ic_signature, pde_signature
@@ -27,6 +27,7 @@ from phys._registry import PDES, Signature, ic_signature, pde_signature
 __all__ = [
     "BoundaryCondition",
     "Case",
+    "PieceBoundary",
     "CaseError",
     "Domain",
     "FamilyIC",
@@ -48,7 +49,8 @@ __all__ = [
     "BC_KINDS",
 ]
 
-# "wall" and "inflow-outflow" are for velocity fields (see ``Projection``).
+# "wall" is the projection solver's per-axis form of a flow's conditions, derived from Case.boundary
+# (a 2D flow states them on named pieces); "inflow-outflow" is also a 1D conservation law's (FiniteVolume).
 BC_KINDS = ("periodic", "dirichlet", "neumann", "wall", "inflow-outflow")
 # Relative slack when checking that t_end - t0 and save_dt are whole multiples
 # of dt: decimal inputs such as 0.1 are not exact in binary.
@@ -296,6 +298,37 @@ class BoundaryCondition(_Part):
     def _profile_of_a_wall(self) -> BoundaryCondition:
         if self.profile != "uniform" and self.kind != "wall":
             raise CaseError("profile", f"shapes a wall's tangential velocity; a '{self.kind}' boundary has none")
+        return self
+
+
+class PieceBoundary(_Part):
+    """The condition on one named boundary piece of a 2D flow (``Case.boundary``).
+
+    ``wall``: no slip; ``speed`` is the wall's tangential velocity, the
+    component along the axis the side runs on (``u`` on the bottom and top,
+    ``v`` on the left and right; a lid is ``speed = 1`` on the top), shaped by
+    ``profile`` as :class:`BoundaryCondition`'s. ``inflow``: the Poiseuille
+    profile of mean speed ``speed`` (> 0) across the side. ``outflow``: zero
+    normal gradient of the velocity, the pressure's zero there.
+    """
+
+    kind: Literal["wall", "inflow", "outflow"]
+    speed: float = 0.0
+    profile: Literal["uniform", "smooth"] = Field(default="uniform", exclude_if=lambda value: value == "uniform")
+
+    @field_validator("speed")
+    @classmethod
+    def _finite_speed(cls, speed: float) -> float:
+        return _finite("speed", speed)
+
+    @model_validator(mode="after")
+    def _fits_the_kind(self) -> PieceBoundary:
+        if self.kind == "inflow" and not self.speed > 0:
+            raise CaseError("speed", f"an inflow's mean speed must be positive, got {self.speed}")
+        if self.kind == "outflow" and self.speed != 0:
+            raise CaseError("speed", f"an outflow takes no speed (its velocity is the flow's), got {self.speed}")
+        if self.profile != "uniform" and self.kind != "wall":
+            raise CaseError("profile", f"shapes a wall's tangential velocity; an '{self.kind}' piece has none")
         return self
 
 
@@ -707,10 +740,13 @@ class Projection(_Part):
     not exceed ``max_cfl`` times the scheme's stability bound (checked when
     the case is compiled, as it needs the viscosity). With ``steady_tol > 0``
     the state is frozen once ``max |u(t + save_dt) - u(t)| / save_dt`` falls below it. Boundary
-    conditions (``bcs``): ``wall`` (no slip; ``lower``/``upper`` are the
-    tangential velocities of the two walls, a moving lid is ``upper = 1`` on
-    y) on both axes, or ``inflow-outflow`` on x (Poiseuille inflow of mean
-    speed ``lower``, zero-gradient outflow, ``upper`` must be 0).
+    conditions on named pieces (``Case.boundary``, :class:`PieceBoundary`):
+    walls (no slip, a tangential speed: a lid) on every side, or an inflow
+    (Poiseuille, of a mean speed) on the left and an outflow on the right;
+    obstacles of the case's ``geometry`` are walls at rest. The solver reads
+    them per axis (``Case.bcs``, derived): ``wall`` with the tangential speeds
+    of the two sides in ``lower``/``upper``, or ``inflow-outflow`` with the
+    inflow's mean speed in ``lower``.
     """
 
     method: Literal["projection"] = "projection"
@@ -755,15 +791,9 @@ class Projection(_Part):
         """Raise :class:`CaseError` if this scheme cannot solve ``case``."""
         if case.n_dims != 2 or case.fields != ("u", "v"):
             raise CaseError("pde.name", f"solver 'projection' solves 2D velocity fields (u, v), not '{case.pde.name}'")
-        allowed = (("wall", "inflow-outflow"), ("wall",))
-        for axis, bc in enumerate(case.bcs):
-            if bc.kind not in allowed[axis]:
-                raise CaseError(
-                    f"bcs[{axis}].kind",
-                    f"solver 'projection' needs {' or '.join(repr(k) for k in allowed[axis])} on this axis, got '{bc.kind}'",
-                )
-            if bc.kind == "inflow-outflow" and bc.upper != 0:
-                raise CaseError(f"bcs[{axis}].upper", f"'inflow-outflow' takes the inflow speed in 'lower'; 'upper' must be 0, got {bc.upper}")
+        if case.boundary is None:
+            kinds = ", ".join(bc.kind for bc in case.bcs)
+            raise CaseError("boundary", f"solver 'projection' takes walls, inflow and outflow on named pieces ({_FLOW_EXAMPLE}); got bcs {kinds}")
         if case.geometry is not None:
             _check_obstacles(case)
         elif self.probes is not None:
@@ -779,6 +809,11 @@ class Projection(_Part):
                 f"use steady_tol >= {floor:.2g}, a longer save_dt or dtype float64",
             )
 
+
+_FLOW_EXAMPLE = (
+    "boundary = {'left': {'kind': 'inflow', 'speed': 1}, 'right': {'kind': 'outflow'}, "
+    "'bottom': {'kind': 'wall'}, 'top': {'kind': 'wall'}} (docs/cases.md)"
+)
 
 # The immersed boundary (solvers.projection) reconstructs the velocity next to
 # an obstacle from a point 2.5 cells out along the normal, whose interpolation
@@ -886,6 +921,18 @@ class Case(_Part):
     # box minus obstacles, which the projection solver holds by an immersed
     # boundary. Left out of the JSON (and hash) when None.
     geometry: Geometry | None = Field(default=None, exclude_if=lambda value: value is None)
+    # A 2D flow's conditions on named boundary pieces (the geometry's, or the box's
+    # sides left/right/bottom/top without one), in place of ``bcs``, which are
+    # then derived from them for the solver (:func:`_axis_conditions`) and left
+    # out of the JSON. Required with a geometry. Left out of the JSON when None.
+    boundary: dict[str, PieceBoundary] | None = Field(default=None, exclude_if=lambda value: value is None)
+
+    @model_serializer(mode="wrap")
+    def _without_derived_bcs(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if self.boundary is not None:
+            data.pop("bcs", None)  # derived from ``boundary``: one statement of the conditions in the JSON and hash
+        return data
 
     @field_validator("seed")
     @classmethod
@@ -944,6 +991,14 @@ class Case(_Part):
             raise CaseError("grid.n", "must name at least one axis")
         if len(self.domain.length) != n_dims:
             raise CaseError("domain.length", f"has {len(self.domain.length)} axes but the grid has {n_dims}")
+        if self.boundary is None:
+            for axis, bc in enumerate(self.bcs):
+                if bc.kind == "wall" or (bc.kind == "inflow-outflow" and n_dims == 2):
+                    raise CaseError(f"bcs[{axis}].kind", f"a 2D flow states its walls, inflow and outflow on named pieces: {_FLOW_EXAMPLE}")
+        else:
+            if self.bcs:
+                raise CaseError("bcs", "the boundary is given twice: on named pieces ('boundary') and per axis ('bcs'); give one")
+            object.__setattr__(self, "bcs", _axis_conditions(self))
         if not self.bcs:
             object.__setattr__(self, "bcs", (BoundaryCondition(kind="periodic"),) * n_dims)
         if len(self.bcs) != n_dims:
@@ -954,6 +1009,9 @@ class Case(_Part):
             object.__setattr__(self, "solver", default())
         if self.geometry is not None and not isinstance(self.solver, Projection):
             raise CaseError("geometry", f"obstacles are solved by solver 'projection' only, not '{self.solver.method}'")
+        if self.geometry is not None and self.boundary is None:
+            pieces = ", ".join(self.geometry.piece_names)
+            raise CaseError("boundary", f"a case with a geometry states its conditions on the geometry's pieces ({pieces}), not per axis")
         self.solver.check(self)
         family = self.ic.signature if isinstance(self.ic, FamilyIC) else None
         if family is not None and family.n_dims is not None and family.n_dims != n_dims:
@@ -1018,6 +1076,59 @@ class Case(_Part):
                 raise CaseError(path, "unknown field")
             node[keys[-1]] = value
         return Case(**data)
+
+
+def _axis_conditions(case: Case) -> tuple[BoundaryCondition, BoundaryCondition]:
+    """The per-axis conditions the projection solver reads, from the conditions on named pieces.
+
+    Every piece needs one condition and a condition names a piece; an obstacle
+    is a wall at rest; the x sides are both walls or an inflow (left) and an
+    outflow (right); the y sides are walls. Moving walls of one axis share a
+    profile.
+    """
+    assert case.boundary is not None
+    if case.n_dims != 2:
+        raise CaseError("boundary", f"conditions on named pieces are for 2D flows; a {case.n_dims}D case gives 'bcs' per axis")
+    geometry = case.geometry
+    pieces = {p.name: p.boundary for p in geometry.pieces} if geometry is not None else {side: (side,) for side in ("left", "right", "bottom", "top")}
+    for name in case.boundary:
+        if name not in pieces:
+            raise CaseError(f"boundary.{name}", f"unknown piece '{name}'; pieces: {', '.join(pieces)}")
+    for name in pieces:
+        if name not in case.boundary:
+            raise CaseError("boundary", f"piece '{name}' has no condition; every piece needs one")
+    owner = {part: name for name, parts in pieces.items() for part in parts}
+    for part, name in owner.items():
+        condition = case.boundary[name]
+        if part.startswith("obstacle") and (condition.kind != "wall" or condition.speed != 0):
+            raise CaseError(f"boundary.{name}", f"an obstacle ({part}) is a wall at rest, not '{condition.kind}' at speed {condition.speed:g}")
+    if any(side not in owner for side in ("left", "right", "bottom", "top")):
+        raise CaseError("geometry.container", "conditions on a flow's pieces need a box container (sides left, right, bottom, top)")
+
+    def side(name: str) -> PieceBoundary:
+        return case.boundary[owner[name]]
+
+    def walls(lower: str, upper: str) -> BoundaryCondition:
+        moving = {side(s).profile for s in (lower, upper) if side(s).speed}
+        if len(moving) > 1:
+            raise CaseError(f"boundary.{owner[upper]}", f"the moving walls on {lower} and {upper} need one profile, got {' and '.join(sorted(moving))}")
+        return BoundaryCondition(kind="wall", lower=side(lower).speed, upper=side(upper).speed, profile=moving.pop() if moving else "uniform")
+
+    kinds = (side("left").kind, side("right").kind)
+    if kinds == ("wall", "wall"):
+        x_axis = walls("left", "right")
+    elif kinds == ("inflow", "outflow"):
+        x_axis = BoundaryCondition(kind="inflow-outflow", lower=side("left").speed)
+    else:
+        culprit = owner["right"] if kinds[0] in ("wall", "inflow") else owner["left"]  # the first side that cannot stay
+        raise CaseError(
+            f"boundary.{culprit}",
+            f"solver 'projection' takes walls on both the left and right sides, or an inflow on the left and an outflow on the right; got {kinds[0]} and {kinds[1]}",
+        )
+    for s in ("bottom", "top"):
+        if side(s).kind != "wall":
+            raise CaseError(f"boundary.{owner[s]}", f"solver 'projection' takes walls on the bottom and top sides; the {s} is '{side(s).kind}'")
+    return x_axis, walls("bottom", "top")
 
 
 def _signature_or_none(name: Any) -> Signature | None:

@@ -1,8 +1,8 @@
 """Wall-bounded incompressible flows in the PINN trainer: the boundary as pieces of the geometry, soft or exact.
 
-The case's boundary conditions become data on named pieces
-(:func:`phys.boundary.flow_boundary`: the same translation of ``Case.bcs``
-and ``Case.geometry`` the projection solver is built from) and the
+The case's conditions on its named pieces (``Case.boundary``) become
+velocity data per piece (:func:`phys.boundary.flow_boundary`, from the same
+derived axes and ``Case.geometry`` the projection solver is built from) and the
 geometry's distance functions (:mod:`phys.geometry`) give, per piece, points
 for a soft boundary term or the factors of an exact transform:
 

@@ -99,6 +99,10 @@ BAD = [
         ["run", "cylinder", "--set", 'geometry.obstacles=[{"kind": "disc", "center": [0.06, 0.2], "radius": 0.05}]'],
         "phys: error: geometry.obstacles[0]: cuts the inflow: 0.01 from x = 0, less than 4 cells (0.02) of fluid",
     ),
+    (
+        ["run", "cylinder", "--set", 'boundary.lid={"kind": "wall", "speed": 1}'],
+        "phys: error: boundary.lid: unknown piece 'lid'; pieces: inlet, outlet, walls, cylinder",
+    ),
 ]
 
 

@@ -156,4 +156,4 @@ def test_a_probe_inside_the_obstacle_and_a_geometry_off_the_box_are_case_errors(
     with pytest.raises(CaseError, match=r"^geometry\.container: must be the case's box"):
         get("cylinder").with_updates({"domain.length": [2.0, 0.41]})
     with pytest.raises(CaseError, match=r"^geometry: obstacles are solved by solver 'projection' only"):
-        get("cylinder").with_updates({"solver": {"method": "finite-difference"}, "bcs": [{"kind": "dirichlet"}] * 2})
+        get("cylinder").with_updates({"solver": {"method": "finite-difference"}, "boundary": None, "bcs": [{"kind": "dirichlet"}] * 2})
