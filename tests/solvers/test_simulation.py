@@ -39,6 +39,8 @@ def test_vmap_over_a_parameter_compiles_once_and_each_row_is_its_own_run(name: s
     case = get(name).with_updates({**SMALL[name], "dtype": "float64"})
     case = case.with_updates({"time.t_end": 3 * case.time.save_dt})
     sim = simulation(case)
+    # Building the start may run a solve of its own (burgers-forced spins its front up): not this loop's trace.
+    before = traces()
     parameter = PARAMETER[name]
     base = float(case.pde.params[parameter])
     values = jnp.asarray([0.9 * base, base, 1.1 * base], jnp.float64)
@@ -48,9 +50,9 @@ def test_vmap_over_a_parameter_compiles_once_and_each_row_is_its_own_run(name: s
         return jnp.concatenate([solution[output][-1].reshape(-1) for output in sorted(solution.outputs)])
 
     rows = jax.vmap(final)(values)
-    assert traces() == 1  # three values, one traced (and compiled) loop
+    assert traces() - before == 1  # three values, one traced (and compiled) loop
     jax.vmap(final)(1.05 * values)
-    assert traces() == 1  # other values: the same program
+    assert traces() - before == 1  # other values: the same program
     for value, row in zip(values, rows):
         single = simulation(case.with_updates({f"pde.params.{parameter}": float(value)}))()
         expected = jnp.concatenate([single[output][-1].reshape(-1) for output in sorted(single.outputs)])
