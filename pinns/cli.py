@@ -87,7 +87,7 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False, ini
     from phys.io import TrajectoryWriter
     from pinns.plot import plot_training
     from pinns.checkpoint import CheckpointError
-    from pinns.metrics import training_reference
+    from pinns.metrics import named_outputs, training_reference
     from pinns.train import train
     from solvers.solve import solve
 
@@ -108,7 +108,9 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False, ini
     eqx.tree_serialise_leaves(out / "model.eqx", result.model)
 
     assert result.prediction is not None and result.times is not None
-    fields, arrays = _named_outputs(case, result.prediction)
+    pde = case.pde.build(case.dtype)
+    columns = tuple(case.fields) + tuple(type(pde).auxiliary_fields)[: result.prediction.shape[-1] - len(case.fields)]
+    arrays = named_outputs(pde, columns, result.prediction)
     writer = TrajectoryWriter.create(
         out / "prediction.h5",
         case,
@@ -132,14 +134,7 @@ def run(case: Case, config: TrainConfig, out: Path, *, resume: bool = False, ini
         "history": result.history,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    scored = training_reference(reference, flow=fields != case.fields, steady=len(result.times) < len(reference.time))
+    scored = training_reference(reference, pde, columns, steady=len(result.times) < len(reference.time))
     reference_values = np.stack([scored[name][0] for name in case.fields], axis=-1)
     plot_training(out / "training.png", result.history, result.prediction[..., : len(case.fields)], reference_values, scored, case.fields[0])
     return metrics
-
-
-def _named_outputs(case: Case, prediction: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The prediction's outputs under the names the solver writes: a flow's ``velocity`` (vector) and ``pressure``."""
-    if prediction.shape[-1] > len(case.fields) and tuple(case.fields) == ("u", "v"):
-        return ("velocity", "pressure"), {"velocity": prediction[..., :2], "pressure": prediction[..., 2]}
-    return tuple(case.fields), {name: prediction[..., i] for i, name in enumerate(case.fields)}

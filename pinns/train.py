@@ -126,7 +126,7 @@ def train(
     start = time.perf_counter()
     pieces = setup(case, config)
     whole = pieces.problem
-    reference = training_reference(reference, flow=whole.flow is not None, steady=whole.steady)
+    reference = training_reference(reference, whole.pde, whole.names, steady=whole.steady)
     windows = config.marching.windows
     edges = whole.window_edges(windows)
     per_window = config.optimiser.steps + config.optimiser.lbfgs_steps

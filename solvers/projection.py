@@ -535,7 +535,7 @@ class Projection(AbstractScheme):
         return outputs
 
     def output_orders(self) -> dict[str, int]:
-        return {"velocity": 1, "pressure": 0}
+        return type(self.pde).output_tensor_orders()  # the PDE's declaration: velocity (vector), pressure
 
     def output_scalars(self) -> tuple[str, ...]:
         if self.immersed is None:

@@ -64,8 +64,18 @@ class IncompressibleNavierStokes2D(AbstractPDE):
     # The pressure is the Lagrange multiplier of incompressibility: solved for by a
     # projection, an extra output of a PINN.
     auxiliary_fields: ClassVar[tuple[str, ...]] = ("p",)
+    output_orders: ClassVar[Mapping[str, int] | None] = {"velocity": 1, "pressure": 0}
     positive: ClassVar[tuple[str, ...]] = ("re",)
     default_scheme: ClassVar[str | None] = "projection"
+
+    def outputs(self, d: Derivatives) -> dict[str, Array]:
+        """What a solve saves: the ``velocity`` (vector ``(u, v)``) and the ``pressure`` (the auxiliary ``p``).
+
+        The projection solver computes the pressure from its state; a PINN's
+        prediction holds it as a column, and maps its columns to these names
+        through this method (:func:`pinns.metrics.output_components`).
+        """
+        return {"velocity": jnp.stack([d("u"), d("v")], axis=-1), "pressure": d("p")}
 
     def linear(self) -> dict[str, Terms]:
         viscosity = 1.0 / self.re
