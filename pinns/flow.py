@@ -212,12 +212,21 @@ class PinnedPressure(AbstractNetwork):
 
     ``p(t, x) = P(t, x) - P(t, x_ref)``: the shift is constant in space, so it
     only enters the value and the time streams of the jet.
+
+    ``steady``: ``inner`` does not read its time input (a
+    :class:`~pinns.constraints.Steady` model, and offsets of space alone), so
+    the reference input is a constant. Under ``vmap`` over a batch the
+    network then runs once at ``x_ref`` for the whole batch, not once per
+    point.
     """
 
     inner: AbstractNetwork
     point: tuple[float, ...] = eqx.field(static=True)
+    steady: bool = eqx.field(static=True, default=False)
 
     def _reference(self, z: Float[Array, " d"]) -> Float[Array, " d"]:
+        if self.steady:
+            return jnp.asarray((0.0, *self.point), z.dtype)  # not built from z: unbatched under vmap
         return z.at[1:].set(jnp.asarray(self.point, z.dtype))
 
     def _mask(self, like: Array) -> Array:
@@ -243,7 +252,10 @@ class PinnedPressure(AbstractNetwork):
         return eqx.tree_at(lambda m: m.inner, self, self.inner.warm_start(previous.inner))
 
 
-def hard_boundary(network: AbstractNetwork, flow: FlowField) -> AbstractNetwork:
-    """``network`` with the flow's velocity conditions (and the outflow's ``p = 0``) built in (module docstring)."""
+def hard_boundary(network: AbstractNetwork, flow: FlowField, *, steady: bool = False) -> AbstractNetwork:
+    """``network`` with the flow's velocity conditions (and the outflow's ``p = 0``) built in (module docstring).
+
+    ``steady``: ``network`` ignores its time input (see :class:`PinnedPressure`).
+    """
     model: AbstractNetwork = Affine(network, BoundaryOffset(flow), BoundaryScale(flow))
-    return model if flow.outflow_pieces else PinnedPressure(model, flow.reference_point)
+    return model if flow.outflow_pieces else PinnedPressure(model, flow.reference_point, steady)

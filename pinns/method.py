@@ -108,8 +108,8 @@ class EulerianPINN(AbstractMethod):
             from pinns.flow import PinnedPressure, hard_boundary
 
             if self.hard_boundary:
-                return hard_boundary(network, problem.flow)
-            return network if problem.flow.outflow_pieces else PinnedPressure(network, problem.flow.reference_point)
+                return hard_boundary(network, problem.flow, steady=problem.steady)
+            return network if problem.flow.outflow_pieces else PinnedPressure(network, problem.flow.reference_point, problem.steady)
         if self.hard_boundary:
             check_hard_boundary(flow=False)
         if not self.hard_initial:

@@ -138,3 +138,28 @@ def test_navier_stokes_residual_vanishes_on_exact_steady_solutions_and_not_on_a_
     # The Kovasznay flow at the wrong Reynolds number is no solution: the residual sees it.
     r = jax.vmap(lambda z: residual(pde, _kovasznay(20.0), z, ("u", "v", "p")))(points)
     assert float(jnp.max(jnp.abs(r))) > 1e-2
+
+
+def test_steady_gauge_is_the_per_point_gauge_and_runs_the_network_once_per_batch():
+    # A steady model ignores t: pinning at a constant reference input gives the same values and jets as
+    # pinning at each point's own (t, x_ref), and under vmap that reference is computed once, unbatched.
+    case = get("lid-driven-cavity")
+    flow = make_flow(case, "float64")
+    inner = Steady(_network(case, jax.random.key(8), "float64"), jnp.asarray(1.0))
+    per_point, once = hard_boundary(inner, flow), hard_boundary(inner, flow, steady=True)
+    z = jnp.concatenate([jax.random.uniform(jax.random.key(9), (64, 1)), jax.random.uniform(jax.random.key(10), (64, 2))], axis=1)
+    np.testing.assert_allclose(jax.vmap(once)(z), jax.vmap(per_point)(z), rtol=1e-13, atol=1e-13)
+    assert float(jnp.max(jnp.abs(jax.vmap(once)(z)[:, 2]))) > 1e-4  # the pressure is not pinned to zero everywhere
+    alphas = {(1, 0), (0, 1), (2, 0), (0, 2)}
+    for point in z[:4]:
+        a, b = network_derivatives(once, alphas, point, taylor=True), network_derivatives(per_point, alphas, point, taylor=True)
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=1e-12)
+        for alpha in alphas:
+            np.testing.assert_allclose(a[2][alpha], b[2][alpha], rtol=1e-10, atol=1e-10)
+
+    def network_rows(model):
+        # The rows of every matrix product the batched model runs: one per point per network call.
+        jaxpr = jax.make_jaxpr(jax.vmap(model))(z)
+        return sum(int(np.prod(e.outvars[0].aval.shape[:-1])) for e in jaxpr.jaxpr.eqns if e.primitive.name == "dot_general")
+
+    assert network_rows(once) < 0.55 * network_rows(per_point)
