@@ -29,7 +29,10 @@ numpy and pysindy only):
     python3 -m venv .venv-sindy && .venv-sindy/bin/pip install pysindy
     .venv/bin/python bench/bench_discovery.py --sindy-python .venv-sindy/bin/python
 
-The settings were chosen on seeds 0 and 11, which the table does not report.
+The settings were chosen on seeds 0 and 11, and the default ``min_evidence``
+(a kept term must lower BIC by 6 beyond its ``log n``) after plain BIC
+kept a spurious prey^2 on lv-5% seed 3; the table reports seeds 4-6, which
+played no part in either.
 Writes the ``bench_discovery`` section of BENCHMARKS.md (``--no-write``:
 print only; ``--only NAME``: one problem).
 """
@@ -50,7 +53,7 @@ from typing import Any
 import numpy as np
 
 SECTION = "bench_discovery"
-SEEDS = (1, 2, 3)
+SEEDS = (4, 5, 6)
 
 
 @dataclass(frozen=True)
@@ -208,13 +211,15 @@ def section(rows: list[tuple[Problem, dict[str, Any]]], wall: float) -> str:
         "",
         machine_line(),
         versions() + f", pysindy in its own interpreter",
-        f"- Seeds {', '.join(map(str, SEEDS))} (noise draw and network initialisation); settings chosen on seeds 0 and 11 "
-        f"(not reported). Whole script {wall:.0f} s. Wall times include compilation.",
+        f"- Seeds {', '.join(sorted({str(r['seed']) for _, r in rows}))} (noise draw and network initialisation); "
+        "settings chosen on seeds 0 and 11, the default `min_evidence` = 6 after plain BIC kept a spurious prey^2 "
+        "on lv-5% seed 3 (seeds 0, 3 and 11 not reported; seeds 1-3 were the earlier table's). "
+        f"Whole script {wall:.0f} s. Wall times include compilation.",
         "- `exact`: the terms found are exactly the true hidden terms; `max rel. err`: the largest relative "
         "coefficient error then (the issue's bound beside it); `re-solve`: the completed equation re-solved from the "
         "data's start, relative L2 against all the clean data; `weakest term`: the chosen term whose removal raises "
-        "the BIC least, and by how much (below 6, less than 'strong' evidence in Kass & Raftery's grades; "
-        "`phys discover` warns of it).",
+        "the BIC least, and by how much (6 or more by default: 'strong' evidence in Kass & Raftery's grades, "
+        "asked of every kept term; see docs/discovery.md).",
         "",
         "| problem | seed | found | exact | max rel. err (bound) | re-solve rel. L2 | weakest term (BIC rise) | wall s | "
         "PySINDy on the same data (whole right-hand side) |",

@@ -55,11 +55,11 @@ import sympy
 
 from phys.case import Case, CaseError
 from pinns._library import Library, polynomial_library
-from pinns.discovery_config import DiscoveryConfig
+from pinns.discovery_config import STRONG_EVIDENCE, DiscoveryConfig
 from pinns.hidden import HiddenNetwork, hidden_inputs, input_names, with_hidden_term
 from pinns.sparse_regression import CollinearityWarning, Formula, SparseRegressionConfig, information_criterion, sparse_regression
 
-__all__ = ["DiscoveryConfig", "Observations", "discover", "load_observations"]
+__all__ = ["STRONG_EVIDENCE", "DiscoveryConfig", "Observations", "discover", "load_observations"]
 
 
 # -- measurements ------------------------------------------------------------------
@@ -470,7 +470,9 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
     metrics) is not trusted for the choice: along the one trajectory the data
     cover, look-alike terms share one true term's weight there, while on the
     data a term that does not lower the misfit beyond the noise costs
-    ``log n`` (BIC) or 2 (AIC). A model in which a term's share of its
+    ``log n`` (BIC) or 2 (AIC), and every kept term must carry at least
+    ``config.min_evidence`` beyond that (see :data:`STRONG_EVIDENCE`, the
+    default). A model in which a term's share of its
     field's hidden term is below ``config.min_contribution`` is not admitted
     (:func:`_smallest_share`). Returns the rows tried, the chosen masks
     ``[hidden, terms]``, their coefficients and misfit, and each chosen
@@ -530,7 +532,10 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
                 break
             values = [value for value, _, _ in score(trials)]
             best = int(np.argmin(values))
-            if values[best] >= current[0]:
+            # A term is added only if it lowers the criterion by more than the evidence asked of it, and
+            # dropped while its removal raises the criterion by less.
+            margin = -config.min_evidence if direction == "add" else config.min_evidence
+            if not values[best] < current[0] + margin:
                 break
             masks = trials[best][0]
             current = scored[masks.tobytes()]
@@ -546,11 +551,6 @@ def _choose(library: Library, theta: np.ndarray, targets: list[np.ndarray], star
 
 
 
-# A term kept by a criterion difference below this is only "positive" evidence in Kass & Raftery's (1995)
-# grades of 2 log(Bayes factor), which BIC differences approximate: 0-2 barely worth a mention, 2-6 positive,
-# 6-10 strong. A criterion choosing among many candidates keeps such terms by chance more often than one
-# test of one term would suggest, so they are reported as weak rather than trusted silently.
-STRONG_EVIDENCE = 6.0
 
 
 def weak_terms(evidence: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:

@@ -8,7 +8,14 @@ from typing import Any, Literal
 
 from phys.case import CaseError
 
-__all__ = ["DiscoveryConfig", "SETTINGS"]
+__all__ = ["DiscoveryConfig", "SETTINGS", "STRONG_EVIDENCE"]
+
+# Differences of BIC approximate 2 log(Bayes factor); in Kass & Raftery's (1995) grades 0-2 is barely worth a
+# mention, 2-6 positive, 6-10 strong. Plain BIC keeps a term whose fit beats log n; choosing among a library of
+# m candidates, a pure-noise term passes that somewhere with a chance near 1 - (1 - p)^m (p = 4% for one term at
+# n = 62, a third of the time for m = 10), so by default a term must also carry strong evidence: a noise term
+# then passes with p near 0.15% (chi-squared, one degree of freedom, beyond log 62 + 6 = 10.1).
+STRONG_EVIDENCE = 6.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +42,8 @@ class DiscoveryConfig:
         min_contribution: a chosen model's every term carries at least this share (root mean square along the
             samples) of its field's hidden term; smaller terms are not admitted (see pinns.discovery._choose).
         criterion: information criterion of the choice along the path (``bic`` or ``aic``).
+        min_evidence: how much more than the criterion's own penalty a term must lower it by to be kept
+            (default :data:`STRONG_EVIDENCE`; 0: the plain criterion). Terms kept with less are reported as weak.
         ridge: ridge strength of the regression (dimensionless; see SparseRegressionConfig.alpha).
     """
 
@@ -63,6 +72,7 @@ class DiscoveryConfig:
     residual_weight: float = 1.0
     min_contribution: float = 0.02
     criterion: Literal["bic", "aic"] = "bic"
+    min_evidence: float = STRONG_EVIDENCE
     ridge: float = 0.0
 
     def __post_init__(self) -> None:
@@ -87,6 +97,8 @@ class DiscoveryConfig:
             raise CaseError("learning_rate", "learning_rate must be positive, decay_rate in (0, 1], ridge >= 0")
         if not (isinstance(self.min_contribution, (int, float)) and 0 <= self.min_contribution < 1):
             raise CaseError("min_contribution", f"must be in [0, 1), got {self.min_contribution!r}")
+        if not (isinstance(self.min_evidence, (int, float)) and math.isfinite(self.min_evidence) and self.min_evidence >= 0):
+            raise CaseError("min_evidence", f"must be zero or positive, got {self.min_evidence!r}")
         for name in ("pinn_learning_rate", "residual_weight"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):

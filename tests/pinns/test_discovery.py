@@ -177,7 +177,7 @@ def test_each_chosen_terms_evidence_is_the_rise_of_the_criterion_without_it() ->
         return masks.astype(float), np.array([rss(m) for m in masks])
 
     theta = np.random.default_rng(0).normal(size=(n, 3))
-    config = DiscoveryConfig(hidden=("u",), degree=1)
+    config = DiscoveryConfig(hidden=("u",), degree=1, min_evidence=0.0)  # the plain criterion
     _, masks, _, _, evidence = _choose(library, theta, [theta.sum(axis=1)], np.ones((1, 3), bool), refit, n, config)
     assert [t for t, m in zip(library.terms, masks[0]) if m] == ["a", "b"]
 
@@ -189,3 +189,20 @@ def test_each_chosen_terms_evidence_is_the_rise_of_the_criterion_without_it() ->
     assert evidence["u"]["a"] == pytest.approx(n * math.log(100) - math.log(n), rel=1e-12)
     assert 0 < evidence["u"]["b"] < STRONG_EVIDENCE < evidence["u"]["a"]
     assert weak_terms(evidence) == [{"field": "u", "term": "b", "evidence": evidence["u"]["b"]}]
+
+    # By default a term must carry strong evidence: b (1.04) is not kept, a is, with the same evidence as before.
+    rows, masks, _, rss_chosen, strong = _choose(library, theta, [theta.sum(axis=1)], np.ones((1, 3), bool), refit, n,
+                                                 DiscoveryConfig(hidden=("u",), degree=1))
+    assert [t for t, m in zip(library.terms, masks[0]) if m] == ["a"]
+    assert rss_chosen == pytest.approx(0.01)
+    assert strong["u"]["a"] == pytest.approx(bic(1.0, 0) - bic(0.01, 1), rel=1e-12) and weak_terms(strong) == []
+    # A term worth just over the bar is kept, just under it dropped: the bar is the criterion's rise, exactly.
+    for shave, kept in ((math.exp(-(math.log(n) + STRONG_EVIDENCE + 0.01) / n), ["a", "b"]),
+                        (math.exp(-(math.log(n) + STRONG_EVIDENCE - 0.01) / n), ["a"])):
+        def refit_b(masks: np.ndarray, starts: np.ndarray, shave: float = shave) -> tuple[np.ndarray, np.ndarray]:
+            on = [dict(zip(library.terms, m[0])) for m in masks]
+            return masks.astype(float), np.array([(0.01 if o["a"] else 1.0) * (shave if o["b"] else 1.0) for o in on])
+
+        _, masks, _, _, _ = _choose(library, theta, [theta.sum(axis=1)], np.ones((1, 3), bool), refit_b, n,
+                                    DiscoveryConfig(hidden=("u",), degree=1))
+        assert [t for t, m in zip(library.terms, masks[0]) if m] == kept
